@@ -1,0 +1,59 @@
+/**
+ * What a storage backend must provide. Everything above (transactions, referential bindings,
+ * retries) is written once in the store over this interface, so the embedded and ZooKeeper
+ * backends differ only in how they persist and notify.
+ */
+
+export type Obj = { id: string } & Record<string, unknown>;
+
+export interface Versioned {
+  value: Obj;
+  version: number;
+}
+
+export type Op =
+  | { kind: 'create'; type: string; id: string; value: Obj }
+  | { kind: 'update'; type: string; id: string; value: Obj; version: number }
+  | { kind: 'delete'; type: string; id: string; version: number };
+
+/** A change seen by a watcher: the new value, or null once deleted. */
+export interface Change {
+  type: string;
+  id: string;
+  value: Versioned | null;
+}
+
+export type Unsubscribe = () => void;
+
+/** Address of a state key: owned by an object, e.g. (Host, id, "alive") or (Network, id, "mac_table/0/..."). */
+export interface StateKey {
+  type: string;
+  id: string;
+  key: string;
+}
+
+export interface Backend {
+  readonly name: 'embedded' | 'zookeeper';
+  read(type: string, id: string): Promise<Versioned | null>;
+  readAll(type: string): Promise<Versioned[]>;
+  /** All-or-nothing; throws ConcurrentModificationError / ObjectExistsError / NotFoundError. */
+  commit(ops: Op[]): Promise<void>;
+  /** Delivers the current value (null if absent) and then every committed change, in order. */
+  watchObject(type: string, id: string, listener: (change: Change) => void): Unsubscribe;
+  /** Delivers every current object and then every committed change of that type, in order. */
+  watchType(type: string, listener: (change: Change) => void): Unsubscribe;
+  /** A number never returned before by this NSDB, whichever cluster node asks. */
+  nextSequence(name: string): Promise<number>;
+
+  /** owner: a session id whose end removes the key; null keeps it until deleted. */
+  setState(key: StateKey, value: string, owner: string | null): Promise<void>;
+  getState(key: StateKey): Promise<string | null>;
+  /** Names directly below key (key "" lists the object's top-level keys). */
+  listState(key: StateKey): Promise<string[]>;
+  deleteState(key: StateKey): Promise<void>;
+  /** Ends a session: every key it owns disappears. */
+  endSession(owner: string): Promise<void>;
+  watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe;
+
+  close(): Promise<void>;
+}

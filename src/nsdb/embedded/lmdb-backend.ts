@@ -1,0 +1,176 @@
+import { ABORT, open, type RootDatabase } from 'lmdb';
+import type { Backend, Change, Obj, Op, StateKey, Unsubscribe, Versioned } from '../backend.ts';
+import { ConcurrentModificationError, NotFoundError, ObjectExistsError } from '../errors.ts';
+import { Listeners, monotonic } from '../watchers.ts';
+
+const modelKey = (type: string, id: string) => `m/${type}/${id}`;
+const stateKey = (k: StateKey) => `s/${k.type}/${k.id}/${k.key}`;
+
+/**
+ * Single-node NSDB in an LMDB file. Every commit is one LMDB write transaction whose promise
+ * resolves only once it is on disk, so an answered API call survives `kill -9`. Versions come from
+ * one global commit counter, which keeps them increasing across delete and re-create.
+ * Session-owned state keys live in memory only: they die with the process, as their session does.
+ */
+export class LmdbBackend implements Backend {
+  readonly name = 'embedded' as const;
+  private readonly db: RootDatabase;
+  private commitSeq: number;
+  private nextToDeliver: number;
+  private readonly ready = new Map<number, Change[]>();
+  private readonly objectListeners = new Listeners<[Change, number]>();
+  private readonly typeListeners = new Listeners<[Change, number]>();
+  private readonly stateListeners = new Listeners<string | null>();
+  private readonly ephemeral = new Map<string, { value: string; owner: string }>();
+
+  constructor(path: string) {
+    this.db = open({ path, useVersions: true, compression: false });
+    this.commitSeq = (this.db.get('q/commit') as number | undefined) ?? 0;
+    this.nextToDeliver = this.commitSeq + 1;
+  }
+
+  async read(type: string, id: string): Promise<Versioned | null> {
+    return this.readSync(type, id);
+  }
+
+  private readSync(type: string, id: string): Versioned | null {
+    const e = this.db.getEntry(modelKey(type, id));
+    return e ? { value: e.value as Obj, version: e.version ?? 0 } : null;
+  }
+
+  async readAll(type: string): Promise<Versioned[]> {
+    return this.readAllSync(type);
+  }
+
+  private readAllSync(type: string): Versioned[] {
+    const out: Versioned[] = [];
+    for (const { value, version } of this.db.getRange({ start: `m/${type}/`, end: `m/${type}0`, versions: true })) {
+      out.push({ value: value as Obj, version: version ?? 0 });
+    }
+    return out;
+  }
+
+  async commit(ops: Op[]): Promise<void> {
+    let failure: Error | null = null;
+    let seq = 0;
+    const changes: Change[] = [];
+    const result = await this.db.transaction(() => {
+      // All checks first: LMDB keeps writes made before a throw, so we only abort by ABORT.
+      for (const op of ops) {
+        const cur = this.db.getEntry(modelKey(op.type, op.id));
+        if (op.kind === 'create') {
+          if (cur) failure = new ObjectExistsError(op.type, op.id);
+        } else if (!cur) {
+          failure = op.kind === 'delete' ? new ConcurrentModificationError(`${op.type} ${op.id} vanished`) : new NotFoundError(op.type, op.id);
+        } else if (cur.version !== op.version) {
+          failure = new ConcurrentModificationError(`${op.type} ${op.id} changed`);
+        }
+        if (failure) return ABORT;
+      }
+      seq = ((this.db.get('q/commit') as number | undefined) ?? 0) + 1;
+      this.db.put('q/commit', seq);
+      for (const op of ops) {
+        const k = modelKey(op.type, op.id);
+        if (op.kind === 'delete') {
+          this.db.remove(k);
+          changes.push({ type: op.type, id: op.id, value: null });
+        } else {
+          this.db.put(k, op.value, seq);
+          changes.push({ type: op.type, id: op.id, value: { value: op.value, version: seq } });
+        }
+      }
+      return seq;
+    });
+    if (result === ABORT) throw failure ?? new ConcurrentModificationError('aborted');
+    this.deliver(seq, changes);
+  }
+
+  /** Notifies in commit order even when LMDB resolves batched commits out of order. */
+  private deliver(seq: number, changes: Change[]): void {
+    this.ready.set(seq, changes);
+    while (this.ready.has(this.nextToDeliver)) {
+      const n = this.nextToDeliver;
+      for (const c of this.ready.get(n)!) {
+        this.objectListeners.emit(`${c.type}/${c.id}`, [c, n]);
+        this.typeListeners.emit(c.type, [c, n]);
+      }
+      this.ready.delete(n);
+      this.nextToDeliver++;
+    }
+  }
+
+  watchObject(type: string, id: string, listener: (change: Change) => void): Unsubscribe {
+    const l = monotonic(listener);
+    const off = this.objectListeners.add(`${type}/${id}`, ([c, v]) => l(c, v));
+    const cur = this.readSync(type, id);
+    l({ type, id, value: cur }, cur ? cur.version : 0);
+    return off;
+  }
+
+  watchType(type: string, listener: (change: Change) => void): Unsubscribe {
+    const l = monotonic(listener);
+    const off = this.typeListeners.add(type, ([c, v]) => l(c, v));
+    for (const v of this.readAllSync(type)) l({ type, id: v.value.id, value: v }, v.version);
+    return off;
+  }
+
+  async nextSequence(name: string): Promise<number> {
+    const k = `q/seq/${name}`;
+    return this.db.transaction(() => {
+      const n = ((this.db.get(k) as number | undefined) ?? 0) + 1;
+      this.db.put(k, n);
+      return n;
+    });
+  }
+
+  async setState(key: StateKey, value: string, owner: string | null): Promise<void> {
+    const k = stateKey(key);
+    if (owner === null) {
+      this.ephemeral.delete(k);
+      await this.db.put(k, value);
+    } else {
+      this.ephemeral.set(k, { value, owner });
+    }
+    this.stateListeners.emit(k, value);
+  }
+
+  async getState(key: StateKey): Promise<string | null> {
+    const k = stateKey(key);
+    return this.ephemeral.get(k)?.value ?? (this.db.get(k) as string | undefined) ?? null;
+  }
+
+  async listState(key: StateKey): Promise<string[]> {
+    const prefix = key.key === '' ? `s/${key.type}/${key.id}/` : `${stateKey(key)}/`;
+    const names = new Set<string>();
+    const take = (k: string) => names.add(k.slice(prefix.length).split('/')[0]!);
+    for (const k of this.db.getKeys({ start: prefix, end: `${prefix.slice(0, -1)}0` })) take(String(k));
+    for (const k of this.ephemeral.keys()) if (k.startsWith(prefix)) take(k);
+    return [...names].sort();
+  }
+
+  async deleteState(key: StateKey): Promise<void> {
+    const k = stateKey(key);
+    this.ephemeral.delete(k);
+    await this.db.remove(k);
+    this.stateListeners.emit(k, null);
+  }
+
+  async endSession(owner: string): Promise<void> {
+    for (const [k, e] of [...this.ephemeral]) {
+      if (e.owner !== owner) continue;
+      this.ephemeral.delete(k);
+      this.stateListeners.emit(k, (this.db.get(k) as string | undefined) ?? null);
+    }
+  }
+
+  watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe {
+    const k = stateKey(key);
+    const off = this.stateListeners.add(k, listener);
+    listener(this.ephemeral.get(k)?.value ?? (this.db.get(k) as string | undefined) ?? null);
+    return off;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

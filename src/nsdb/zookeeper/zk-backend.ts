@@ -1,0 +1,307 @@
+import zookeeper, { type Client, type Event, type Exception as ZkException, type Stat } from 'node-zookeeper-client';
+import type { Backend, Change, Obj, Op, StateKey, Unsubscribe, Versioned } from '../backend.ts';
+import {
+  ConcurrentModificationError,
+  ObjectExistsError,
+  StorageError,
+  StorageTimeoutError,
+} from '../errors.ts';
+
+const { Exception, CreateMode } = zookeeper;
+
+export interface ZkOptions {
+  /** host:port[,host:port...] */
+  hosts: string;
+  rootKey?: string;
+  sessionTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+type Watcher = (event: Event) => void;
+type ZkError = Error | ZkException | null;
+
+function codeOf(err: unknown): number | undefined {
+  return err instanceof Exception ? err.getCode() : undefined;
+}
+
+const encode = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+/**
+ * NSDB in a ZooKeeper ensemble, laid out as MidoNet's ZOOM does: objects at
+ * {root}/zoom/0/models/<Type>/<id>, state keys at {root}/zoom/0/state/<Type>/<id>/<key>.
+ * Transactions are ZooKeeper `multi` with the versions read; session-owned state keys are
+ * ephemeral nodes, so they vanish with this process's ZooKeeper session as well.
+ */
+export class ZkBackend implements Backend {
+  readonly name = 'zookeeper' as const;
+  private readonly base: string;
+  private readonly ensured = new Set<string>();
+  private readonly owned = new Map<string, Set<string>>();
+  private closed = false;
+
+  private constructor(
+    private readonly client: Client,
+    rootKey: string,
+  ) {
+    this.base = `${rootKey.replace(/\/$/, '')}/zoom/0`;
+  }
+
+  static async connect(opts: ZkOptions): Promise<ZkBackend> {
+    const client = zookeeper.createClient(opts.hosts, {
+      sessionTimeout: opts.sessionTimeoutMs ?? 30000,
+      spinDelay: 200,
+      retries: 1,
+    });
+    const timeout = opts.connectTimeoutMs ?? 15000;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        client.close();
+        reject(new StorageTimeoutError(`cannot connect to ZooKeeper at ${opts.hosts} within ${timeout} ms`));
+      }, timeout);
+      client.once('connected', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      client.connect();
+    });
+    const backend = new ZkBackend(client, opts.rootKey ?? '/midonet');
+    await backend.mkdirp(backend.base);
+    return backend;
+  }
+
+  private call<T>(fn: (cb: (err: ZkError, value: T) => void) => void): Promise<T> {
+    return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+  }
+
+  private async mkdirp(path: string): Promise<void> {
+    if (this.ensured.has(path)) return;
+    await this.call<string>((cb) => this.client.mkdirp(path, cb));
+    this.ensured.add(path);
+  }
+
+  private typeDir(type: string): string {
+    return `${this.base}/models/${type}`;
+  }
+
+  private path(type: string, id: string): string {
+    return `${this.typeDir(type)}/${id}`;
+  }
+
+  private statePath(k: StateKey): string {
+    const tail = k.key === '' ? '' : `/${k.key}`;
+    return `${this.base}/state/${k.type}/${k.id}${tail}`;
+  }
+
+  private async getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat } | null> {
+    try {
+      return await new Promise((resolve, reject) => {
+        const cb = (err: ZkError, data: Buffer, stat: Stat) => (err ? reject(err) : resolve({ data, stat }));
+        if (watcher) this.client.getData(path, watcher, cb);
+        else this.client.getData(path, cb);
+      });
+    } catch (err) {
+      if (codeOf(err) === Exception.NO_NODE) return null;
+      throw err;
+    }
+  }
+
+  private async children(path: string, watcher?: Watcher): Promise<string[]> {
+    try {
+      return await new Promise((resolve, reject) => {
+        const cb = (err: ZkError, children: string[]) => (err ? reject(err) : resolve(children));
+        if (watcher) this.client.getChildren(path, watcher, cb);
+        else this.client.getChildren(path, cb);
+      });
+    } catch (err) {
+      if (codeOf(err) === Exception.NO_NODE) return [];
+      throw err;
+    }
+  }
+
+  private static versioned(r: { data: Buffer; stat: Stat }): Versioned {
+    return { value: JSON.parse(r.data.toString('utf8')) as Obj, version: r.stat.version };
+  }
+
+  async read(type: string, id: string): Promise<Versioned | null> {
+    const r = await this.getData(this.path(type, id));
+    return r ? ZkBackend.versioned(r) : null;
+  }
+
+  async readAll(type: string): Promise<Versioned[]> {
+    const ids = await this.children(this.typeDir(type));
+    const all = await Promise.all(ids.map((id) => this.read(type, id)));
+    return all.filter((v): v is Versioned => v !== null);
+  }
+
+  async commit(ops: Op[]): Promise<void> {
+    for (const op of ops) if (op.kind === 'create') await this.mkdirp(this.typeDir(op.type));
+    const t = this.client.transaction();
+    for (const op of ops) {
+      const p = this.path(op.type, op.id);
+      if (op.kind === 'create') {
+        t.create(p, encode(op.value), CreateMode.PERSISTENT);
+        continue;
+      }
+      if (op.kind === 'update') t.setData(p, encode(op.value), op.version);
+      else t.remove(p, op.version);
+      // The client turns version 0 (every fresh node's) into -1, "any version": put it back.
+      (t as unknown as { ops: { version: number }[] }).ops.at(-1)!.version = op.version;
+    }
+    try {
+      await this.call<unknown>((cb) => t.commit(cb));
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === Exception.NODE_EXISTS) {
+        const op = ops.find((o) => o.kind === 'create');
+        throw new ObjectExistsError(op?.type ?? '?', op?.id ?? '?');
+      }
+      if (code === Exception.BAD_VERSION || code === Exception.NO_NODE) {
+        throw new ConcurrentModificationError(String(err));
+      }
+      throw new StorageError(`ZooKeeper multi failed: ${String(err)}`);
+    }
+  }
+
+  /**
+   * Keeps a one-shot ZooKeeper watch re-armed on a node; `onValue` sees each distinct state
+   * (deduplicated by modification zxid) until the returned function is called.
+   */
+  private follow(path: string, onValue: (r: { data: Buffer; stat: Stat } | null) => void): Unsubscribe {
+    let active = true;
+    let last: string | null | undefined;
+    const arm = async (): Promise<void> => {
+      if (!active || this.closed) return;
+      try {
+        const r = await this.getData(path, () => void arm());
+        if (!r) {
+          // Wait for creation: exists() leaves a watch even when the node is absent.
+          await new Promise<void>((resolve) => this.client.exists(path, () => void arm(), () => resolve()));
+        }
+        const tag = r ? r.stat.mzxid.toString('hex') : null;
+        if (active && tag !== last) {
+          last = tag;
+          onValue(r);
+        }
+      } catch {
+        if (active && !this.closed) setTimeout(() => void arm(), 500);
+      }
+    };
+    void arm();
+    return () => {
+      active = false;
+    };
+  }
+
+  watchObject(type: string, id: string, listener: (change: Change) => void): Unsubscribe {
+    return this.follow(this.path(type, id), (r) => listener({ type, id, value: r ? ZkBackend.versioned(r) : null }));
+  }
+
+  watchType(type: string, listener: (change: Change) => void): Unsubscribe {
+    let active = true;
+    const known = new Map<string, Unsubscribe>();
+    const dir = this.typeDir(type);
+    const sync = async (): Promise<void> => {
+      if (!active || this.closed) return;
+      try {
+        await this.mkdirp(dir);
+        const ids = new Set(await this.children(dir, () => void sync()));
+        if (!active) return;
+        for (const id of ids) if (!known.has(id)) {
+          known.set(id, this.follow(this.path(type, id), (r) => {
+            if (r) listener({ type, id, value: ZkBackend.versioned(r) });
+            else if (known.delete(id)) listener({ type, id, value: null });
+          }));
+        }
+        for (const [id, off] of known) if (!ids.has(id)) {
+          off();
+          known.delete(id);
+          listener({ type, id, value: null });
+        }
+      } catch {
+        if (active && !this.closed) setTimeout(() => void sync(), 500);
+      }
+    };
+    void sync();
+    return () => {
+      active = false;
+      for (const off of known.values()) off();
+    };
+  }
+
+  async nextSequence(name: string): Promise<number> {
+    const dir = `${this.base}/sequences/${name}`;
+    await this.mkdirp(dir);
+    // The parent's sequence counter keeps counting after the node is removed.
+    const path = await this.call<string>((cb) => this.client.create(`${dir}/k-`, CreateMode.PERSISTENT_SEQUENTIAL, cb));
+    await this.call<void>((cb) => this.client.remove(path, -1, (e) => cb(e, undefined)));
+    return Number(path.slice(path.lastIndexOf('-') + 1)) + 1;
+  }
+
+  async setState(key: StateKey, value: string, owner: string | null): Promise<void> {
+    const p = this.statePath(key);
+    await this.mkdirp(p.slice(0, p.lastIndexOf('/')));
+    const current = await this.getData(p);
+    const wasEphemeral = current !== null && !current.stat.ephemeralOwner.equals(Buffer.alloc(8));
+    if (current && (wasEphemeral !== (owner !== null))) {
+      await this.removeNode(p);
+    } else if (current) {
+      await this.call<Stat>((cb) => this.client.setData(p, Buffer.from(value), -1, cb));
+      this.track(p, owner);
+      return;
+    }
+    const mode = owner === null ? CreateMode.PERSISTENT : CreateMode.EPHEMERAL;
+    try {
+      await this.call<string>((cb) => this.client.create(p, Buffer.from(value), mode, cb));
+    } catch (err) {
+      if (codeOf(err) !== Exception.NODE_EXISTS) throw err;
+      await this.call<Stat>((cb) => this.client.setData(p, Buffer.from(value), -1, cb));
+    }
+    this.track(p, owner);
+  }
+
+  private track(path: string, owner: string | null): void {
+    for (const paths of this.owned.values()) paths.delete(path);
+    if (owner === null) return;
+    let set = this.owned.get(owner);
+    if (!set) this.owned.set(owner, (set = new Set()));
+    set.add(path);
+  }
+
+  private async removeNode(path: string): Promise<void> {
+    try {
+      await this.call<void>((cb) => this.client.remove(path, -1, (e) => cb(e, undefined)));
+    } catch (err) {
+      if (codeOf(err) !== Exception.NO_NODE) throw err;
+    }
+  }
+
+  async getState(key: StateKey): Promise<string | null> {
+    const r = await this.getData(this.statePath(key));
+    return r ? r.data.toString('utf8') : null;
+  }
+
+  async listState(key: StateKey): Promise<string[]> {
+    return (await this.children(this.statePath(key))).sort();
+  }
+
+  async deleteState(key: StateKey): Promise<void> {
+    const p = this.statePath(key);
+    this.track(p, null);
+    await this.removeNode(p);
+  }
+
+  async endSession(owner: string): Promise<void> {
+    const paths = this.owned.get(owner);
+    this.owned.delete(owner);
+    for (const p of paths ?? []) await this.removeNode(p);
+  }
+
+  watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe {
+    return this.follow(this.statePath(key), (r) => listener(r ? r.data.toString('utf8') : null));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.client.close();
+  }
+}

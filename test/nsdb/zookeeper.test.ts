@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { openStore } from '../../src/nsdb/open.ts';
+import { T } from '../../src/model/types.ts';
+import { ZooKeeperServer } from '../helpers/zookeeper.ts';
+import { storeSuite } from './store-suite.ts';
+
+let zk: ZooKeeperServer;
+before(async () => {
+  zk = await ZooKeeperServer.start();
+});
+after(async () => zk.destroy());
+
+storeSuite('zookeeper', async () => {
+  const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey: `/t${randomUUID().slice(0, 8)}` });
+  return { store, close: () => store.close() };
+});
+
+describe('NSDB on ZooKeeper specifics', () => {
+  it('lays objects out as MidoNet does and drops session keys when the ZooKeeper session ends', async () => {
+    const rootKey = `/midonet${randomUUID().slice(0, 8)}`;
+    const a = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey, sessionTimeoutMs: 2000 });
+    const b = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey });
+    const id = randomUUID();
+    await a.tx((tx) => tx.create(T.Router, { id, portIds: [] }));
+    assert.deepEqual(await b.backend.readAll(T.Router).then((l) => l.map((v) => v.value.id)), [id]);
+    await a.setState({ type: T.Host, id, key: 'alive' }, 'true', 'agent-1');
+    assert.equal(await b.getState({ type: T.Host, id, key: 'alive' }), 'true');
+    await a.close();
+    const end = Date.now() + 5000;
+    while ((await b.getState({ type: T.Host, id, key: 'alive' })) !== null) {
+      assert.ok(Date.now() < end, 'ephemeral key outlived its session');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await b.close();
+  });
+});
