@@ -5,6 +5,8 @@
  */
 
 export type Obj = { id: string } & Record<string, unknown>;
+/** Any typed record with an id; the store handles it as an Obj. */
+export type Entity = { id: string };
 
 export interface Versioned {
   value: Obj;

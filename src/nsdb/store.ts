@@ -1,4 +1,4 @@
-import type { Backend, Change, Obj, StateKey, Unsubscribe } from './backend.ts';
+import type { Backend, Change, Entity, StateKey, Unsubscribe } from './backend.ts';
 import { BindingIndex, type Binding } from './bindings.ts';
 import { ConcurrentModificationError, NotFoundError } from './errors.ts';
 import { Transaction } from './transaction.ts';
@@ -43,18 +43,18 @@ export class Store {
     }
   }
 
-  async tryGet<T extends Obj>(type: string, id: string): Promise<T | null> {
+  async tryGet<T extends Entity>(type: string, id: string): Promise<T | null> {
     const v = await this.backend.read(type, id);
     return v ? (v.value as T) : null;
   }
 
-  async get<T extends Obj>(type: string, id: string): Promise<T> {
+  async get<T extends Entity>(type: string, id: string): Promise<T> {
     const v = await this.tryGet<T>(type, id);
     if (!v) throw new NotFoundError(type, id);
     return v;
   }
 
-  async getAll<T extends Obj>(type: string): Promise<T[]> {
+  async getAll<T extends Entity>(type: string): Promise<T[]> {
     return (await this.backend.readAll(type)).map((v) => v.value as T);
   }
 

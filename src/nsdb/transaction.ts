@@ -1,4 +1,4 @@
-import type { Backend, Obj, Op } from './backend.ts';
+import type { Backend, Entity, Obj, Op } from './backend.ts';
 import { BindingIndex, refsOf, type BindingSide } from './bindings.ts';
 import {
   NotFoundError,
@@ -46,12 +46,12 @@ export class Transaction {
     return e;
   }
 
-  async tryGet<T extends Obj>(type: string, id: string): Promise<T | null> {
+  async tryGet<T extends Entity>(type: string, id: string): Promise<T | null> {
     const e = await this.entry(type, id);
     return e.value ? (structuredClone(e.value) as T) : null;
   }
 
-  async get<T extends Obj>(type: string, id: string): Promise<T> {
+  async get<T extends Entity>(type: string, id: string): Promise<T> {
     const v = await this.tryGet<T>(type, id);
     if (!v) throw new NotFoundError(type, id);
     return v;
@@ -62,7 +62,7 @@ export class Transaction {
   }
 
   /** Every object of the type as this transaction sees it. */
-  async getAll<T extends Obj>(type: string): Promise<T[]> {
+  async getAll<T extends Entity>(type: string): Promise<T[]> {
     const stored = await this.backend.readAll(type);
     for (const v of stored) if (!this.entries.has(key(type, v.value.id))) {
       this.entries.set(key(type, v.value.id), { type, id: v.value.id, readVersion: v.version, value: v.value, dirty: false });
@@ -77,7 +77,8 @@ export class Transaction {
     e.dirty = true;
   }
 
-  async create(type: string, value: Obj): Promise<void> {
+  async create<E extends Entity>(type: string, entity: E): Promise<void> {
+    const value = entity as Obj;
     const e = await this.entry(type, value.id);
     if (e.value) throw new ObjectExistsError(type, value.id);
     const obj = structuredClone(value);
@@ -87,7 +88,8 @@ export class Transaction {
     }
   }
 
-  async update(type: string, value: Obj): Promise<void> {
+  async update<E extends Entity>(type: string, entity: E): Promise<void> {
+    const value = entity as Obj;
     const e = await this.entry(type, value.id);
     if (!e.value) throw new NotFoundError(type, value.id);
     const old = e.value;

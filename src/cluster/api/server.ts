@@ -1,0 +1,156 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Store } from '../../nsdb/store.ts';
+import { formatExpiry, type AuthService } from './auth.ts';
+import { ApiError, errorBody, toApiError } from './errors.ts';
+import type { Ctx, Method, Route } from './http.ts';
+import { accepts, ERROR_TYPE, negotiate, versionOf, vnd } from './media.ts';
+import { allRoutes } from './resources/index.ts';
+
+export const API_ROOT = '/midonet-api';
+/** Bodies above this are refused with 413 before they are read whole. */
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ApiOptions {
+  store: Store;
+  auth: AuthService;
+  logger?: boolean;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+  'access-control-expose-headers': 'Location',
+};
+
+function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
+  reply.code(e.status).headers(e.headers);
+  if (e.status === 406) return reply.send();
+  return reply.header('content-type', ERROR_TYPE).send(JSON.stringify(errorBody(e)));
+}
+
+const unauthorized = (message: string) =>
+  new ApiError(401, message, undefined, { 'www-authenticate': 'Basic  realm="BASIC_AUTH_REALM"' });
+
+function baseUri(req: FastifyRequest): string {
+  return `${req.protocol}://${req.headers.host ?? 'localhost:8181'}${API_ROOT}`;
+}
+
+function parseJson(raw: unknown): unknown {
+  if (typeof raw !== 'string' || raw.trim() === '') throw new ApiError(400, 'Request body is missing');
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new ApiError(400, `Malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The MidoNet v5 REST API as a fastify application (not yet listening). */
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    return503OnClosing: true,
+  });
+  // Every body arrives as text; resources parse it so that errors carry MidoNet's shape.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(CORS);
+    if (req.method === 'OPTIONS') {
+      reply.header('access-control-allow-headers', 'Origin, X-Auth-Token, X-Auth-Project, Content-Type, Accept, Authorization');
+      return reply.code(200).send();
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : undefined;
+    sendError(reply, status ? new ApiError(status, err.message) : toApiError(err));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const seg = req.url.slice(API_ROOT.length + 1).split(/[/?]/)[0] ?? '';
+    sendError(reply, new ApiError(404, `Root resource ${seg} not found`));
+  });
+
+  app.all(`${API_ROOT}/login`, async (req, reply) => {
+    const m = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+    const parts = decoded.split(':');
+    const project = req.headers['x-auth-project'];
+    const token = parts.length === 2
+      ? opts.auth.authenticate(parts[0]!, parts[1]!, typeof project === 'string' ? project : undefined)
+      : null;
+    if (!token) return sendError(reply, unauthorized('Authentication failed: invalid credentials'));
+    const expires = token.expires ? formatExpiry(token.expires) : null;
+    reply.header('set-cookie', `sessionId=${token.key}${expires ? `; Expires=${expires}` : ''}`);
+    return reply.header('content-type', vnd('Token', 1)).send(JSON.stringify({ key: token.key, expires }));
+  });
+
+  for (const route of allRoutes()) {
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'],
+      url: `${API_ROOT}${route.path}`,
+      handler: async (req, reply) => {
+        try {
+          await dispatch(route, req, reply, opts);
+        } catch (err) {
+          sendError(reply, toApiError(err));
+        }
+      },
+    });
+  }
+  return app;
+}
+
+function tokenOf(req: FastifyRequest): string | undefined {
+  const h = req.headers['x-auth-token'];
+  if (typeof h === 'string' && h) return h;
+  const cookie = /(?:^|;\s*)sessionId=([^;]+)/.exec(req.headers.cookie ?? '');
+  return cookie?.[1];
+}
+
+async function dispatch(route: Route, req: FastifyRequest, reply: FastifyReply, opts: ApiOptions): Promise<void> {
+  const user = opts.auth.authorize(tokenOf(req));
+  if (!user) throw unauthorized('Authentication error');
+  if (!user.roles.includes('admin')) throw unauthorized('Only admin users may use this API');
+  const method = req.method.toLowerCase() as Method;
+  const endpoint = route[method];
+  if (!endpoint) throw new ApiError(405, `Method ${req.method} not allowed`);
+  let answerType: string | null = null;
+  let version = 1;
+  if (endpoint.media) {
+    if (method === 'get') {
+      answerType = negotiate(req.headers.accept, endpoint.media);
+      if (!answerType) throw new ApiError(406, 'Not acceptable');
+      version = versionOf(answerType, endpoint.media);
+    } else if (method === 'post' || method === 'put') {
+      const given = accepts(req.headers['content-type'], endpoint.media);
+      if (!given) throw new ApiError(406, 'Not acceptable');
+      version = versionOf(given, endpoint.media);
+    }
+  }
+  const raw = req.body;
+  const ctx: Ctx = {
+    params: req.params as Record<string, string>,
+    query: req.query as Record<string, string | undefined>,
+    base: baseUri(req),
+    store: opts.store,
+    auth: opts.auth,
+    user,
+    version,
+    body: () => parseJson(raw),
+  };
+  const out = await endpoint.handle(ctx);
+  reply.code(out.status).headers(out.headers ?? {});
+  if (out.body === undefined) {
+    await reply.send();
+    return;
+  }
+  // Set verbatim: MidoNet answers with the exact vendor type asked for, without a charset.
+  if (typeof out.body === 'string') {
+    await reply.header('content-type', answerType ?? 'text/plain').send(out.body);
+    return;
+  }
+  await reply.header('content-type', answerType ?? 'application/json').send(JSON.stringify(out.body));
+}

@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { openStore, type NsdbOptions } from '../nsdb/open.ts';
+import { MockAuthService, StaticAuthService } from './api/auth.ts';
+import { buildApi } from './api/server.ts';
+import { attachTopologyService } from './topology-service.ts';
+
+const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
+                       [--root-key /midonet] [--auth-file users.json]`;
+
+/** Starts the cluster: NSDB, MidoNet REST API and the agents' topology service on one port. */
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8181' },
+      host: { type: 'string', default: '0.0.0.0' },
+      'data-dir': { type: 'string', default: process.env.MIDONET_DATA_DIR ?? './data' },
+      zookeeper: { type: 'string', default: process.env.MIDO_ZOOKEEPER_HOSTS },
+      'root-key': { type: 'string', default: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? '/midonet' },
+      'auth-file': { type: 'string' },
+      'neutron-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const nsdb: NsdbOptions = values.zookeeper
+    ? { kind: 'zookeeper', hosts: values.zookeeper, rootKey: values['root-key'] }
+    : { kind: 'embedded', dataDir: values['data-dir']! };
+  const store = await openStore(nsdb);
+  const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file']) : new MockAuthService();
+  const app = buildApi({ store, auth });
+  const topology = attachTopologyService(app.server, store);
+  await app.listen({ port: Number(values.port), host: values.host });
+  const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
+  console.log(`midonet-cluster: MidoNet API on http://${values.host}:${values.port}/midonet-api (${where})`);
+  const stop = async () => {
+    await topology.close();
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
