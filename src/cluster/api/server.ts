@@ -22,10 +22,18 @@ const CORS = {
   'access-control-expose-headers': 'Location',
 };
 
+/**
+ * Sends text with exactly the given media type: MidoNet echoes the vendor type asked for, with
+ * its case and no charset, and fastify would rewrite a string body's type (a Buffer's it keeps).
+ */
+function sendTyped(reply: FastifyReply, type: string, text: string): FastifyReply {
+  return reply.header('content-type', type).send(Buffer.from(text));
+}
+
 function sendError(reply: FastifyReply, e: ApiError): FastifyReply {
   reply.code(e.status).headers(e.headers);
   if (e.status === 406) return reply.send();
-  return reply.header('content-type', ERROR_TYPE).send(JSON.stringify(errorBody(e)));
+  return sendTyped(reply, ERROR_TYPE, JSON.stringify(errorBody(e)));
 }
 
 const unauthorized = (message: string) =>
@@ -84,7 +92,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     if (!token) return sendError(reply, unauthorized('Authentication failed: invalid credentials'));
     const expires = token.expires ? formatExpiry(token.expires) : null;
     reply.header('set-cookie', `sessionId=${token.key}${expires ? `; Expires=${expires}` : ''}`);
-    return reply.header('content-type', vnd('Token', 1)).send(JSON.stringify({ key: token.key, expires }));
+    return sendTyped(reply, vnd('Token', 1), JSON.stringify({ key: token.key, expires }));
   });
 
   for (const route of allRoutes()) {
@@ -147,10 +155,6 @@ async function dispatch(route: Route, req: FastifyRequest, reply: FastifyReply, 
     await reply.send();
     return;
   }
-  // Set verbatim: MidoNet answers with the exact vendor type asked for, without a charset.
-  if (typeof out.body === 'string') {
-    await reply.header('content-type', answerType ?? 'text/plain').send(out.body);
-    return;
-  }
-  await reply.header('content-type', answerType ?? 'application/json').send(JSON.stringify(out.body));
+  if (typeof out.body === 'string') await sendTyped(reply, answerType ?? 'text/plain', out.body);
+  else await sendTyped(reply, answerType ?? 'application/json', JSON.stringify(out.body));
 }
