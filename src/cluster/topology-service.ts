@@ -26,9 +26,7 @@ export type TopologyMessage =
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512;
 
-function parse(raw: string): TopologyRequest {
-  const m = JSON.parse(raw) as Record<string, unknown>;
-  if (typeof m !== 'object' || m === null) throw new Error('expected a JSON object');
+function parse(m: Record<string, unknown>): TopologyRequest {
   const need = (...keys: string[]) => {
     for (const k of keys) if (!isStr(m[k])) throw new Error(`${String(m.op)}: field ${k} must be a non-empty string`);
   };
@@ -67,10 +65,15 @@ class Session {
 
   async handle(raw: string): Promise<void> {
     let m: TopologyRequest;
+    let req: number | undefined;
     try {
-      m = parse(raw);
+      const json: unknown = JSON.parse(raw);
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected a JSON object');
+      const obj = json as Record<string, unknown>;
+      if (typeof obj.req === 'number') req = obj.req;
+      m = parse(obj);
     } catch (err) {
-      this.send({ op: 'error', message: `bad request: ${(err as Error).message}` });
+      this.send({ op: 'error', req, message: `bad request: ${(err as Error).message}` });
       return;
     }
     try {

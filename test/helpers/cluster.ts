@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/midonet-cluster.js', import.meta.url));
+
+/** A free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/** A real `midonet-cluster` process, as an operator starts it. */
+export class ClusterProcess {
+  private output = '';
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly port: number,
+  ) {
+    proc.stdout?.on('data', (d) => (this.output += d));
+    proc.stderr?.on('data', (d) => (this.output += d));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/midonet-api`;
+  }
+
+  static async start(args: string[], port?: number): Promise<ClusterProcess> {
+    const p = port ?? (await freePort());
+    const proc = spawn(process.execPath, [BIN, '--port', String(p), '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = new ClusterProcess(proc, p);
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`midonet-cluster exited: ${c.output}`);
+      try {
+        const r = await fetch(c.url, { headers: { accept: 'application/json' } });
+        if (r.status === 200) return c;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    proc.kill('SIGKILL');
+    throw new Error(`midonet-cluster did not answer on ${c.url}: ${c.output}`);
+  }
+
+  kill9(): Promise<void> {
+    return this.stopWith('SIGKILL');
+  }
+
+  stop(): Promise<void> {
+    return this.stopWith('SIGTERM');
+  }
+
+  private stopWith(signal: NodeJS.Signals): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.proc.once('exit', () => resolve());
+      this.proc.kill(signal);
+    });
+  }
+}
