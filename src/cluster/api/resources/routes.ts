@@ -1,8 +1,8 @@
 import { T, type BgpNetwork, type BgpPeer, type Port, type Route, type Router } from '../../../model/types.ts';
-import { int, ip, oneOf, str, uuid } from '../../../model/validation.ts';
+import { int, ip, oneOf, str, uuid, type Fields } from '../../../model/validation.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { noContent, type Ctx, type Route as ApiRoute } from '../http.ts';
-import { deleteEndpoint, getEndpoint, link, mediaOf, newId, postEndpoint, readBody } from './common.ts';
+import { deleteEndpoint, getEndpoint, link, mediaOf, newId, postEndpoint, readBody, type ResourceMedia } from './common.ts';
 
 const ROUTE = { name: 'Route', versions: [1] };
 const PEER = { name: 'BgpPeer', versions: [1] };
@@ -120,64 +120,72 @@ export function routeRoutes(): ApiRoute[] {
       get: getEndpoint(ROUTE, 'get', async (ctx) => renderRoute(ctx, await ctx.store.get<Route>(T.Route, ctx.params.id!))),
       delete: deleteEndpoint(async (ctx) => ctx.store.tx((tx) => tx.delete(T.Route, ctx.params.id!))),
     },
+    ...routerChildRoutes<BgpPeer>({
+      path: 'bgp_peers', type: T.BgpPeer, media: PEER, idsField: 'bgpPeerIds', fields: peerFields, render: renderPeer,
+      clash: (a, b) => (a.address === b.address ? `already has a BGP peer at ${b.address}` : null),
+      updatable: true,
+    }),
+    ...routerChildRoutes<BgpNetwork>({
+      path: 'bgp_networks', type: T.BgpNetwork, media: NETWORK, idsField: 'bgpNetworkIds', render: renderNetwork,
+      fields: { id: uuid(), subnetAddress: ip(true), subnetLength: int({ min: 0, max: 32, def: 0 }) },
+      clash: (a, b) => (a.subnetAddress === b.subnetAddress && a.subnetLength === b.subnetLength ? `already advertises ${b.subnetAddress}/${b.subnetLength}` : null),
+    }),
+  ];
+}
+
+interface RouterChild<O extends { id: string; routerId: string }> {
+  path: string;
+  type: string;
+  media: ResourceMedia;
+  idsField: 'bgpPeerIds' | 'bgpNetworkIds';
+  fields: Fields;
+  render: (ctx: Ctx, o: O) => Record<string, unknown>;
+  /** Why `b` cannot join a router that has `a`, or null. */
+  clash: (a: O, b: O) => string | null;
+  updatable?: boolean;
+}
+
+/** A router-owned object: list and create under /routers/{id}/<path>, get and delete at /<path>/{id}. */
+function routerChildRoutes<O extends { id: string; routerId: string }>(def: RouterChild<O>): ApiRoute[] {
+  return [
     {
-      path: '/routers/:id/bgp_peers',
-      get: getEndpoint(PEER, 'list', async (ctx) => {
+      path: `/routers/:id/${def.path}`,
+      get: getEndpoint(def.media, 'list', async (ctx) => {
         const r = await ctx.store.get<Router>(T.Router, ctx.params.id!);
-        return (await loadAll<BgpPeer>(ctx, T.BgpPeer, r.bgpPeerIds)).map((p) => renderPeer(ctx, p));
+        return (await loadAll<O>(ctx, def.type, r[def.idsField])).map((o) => def.render(ctx, o));
       }),
-      post: postEndpoint(PEER, async (ctx) => {
-        const v = readBody(ctx, peerFields);
-        const peer = { ...v, id: newId(v.id), routerId: ctx.params.id! } as BgpPeer;
+      post: postEndpoint(def.media, async (ctx) => {
+        const v = readBody(ctx, def.fields);
+        const obj = { ...v, id: newId(v.id), routerId: ctx.params.id! } as unknown as O;
         await ctx.store.tx(async (tx) => {
-          const r = await tx.get<Router>(T.Router, peer.routerId);
-          const others = await Promise.all(r.bgpPeerIds.map((id) => tx.tryGet<BgpPeer>(T.BgpPeer, id)));
-          if (others.some((o) => o?.address === peer.address)) throw conflict(`Router ${r.id} already has a BGP peer at ${peer.address}.`);
-          await tx.create(T.BgpPeer, peer);
-        });
-        return link(ctx, 'bgp_peers', peer.id)!;
-      }),
-    },
-    {
-      path: '/bgp_peers/:id',
-      get: getEndpoint(PEER, 'get', async (ctx) => renderPeer(ctx, await ctx.store.get<BgpPeer>(T.BgpPeer, ctx.params.id!))),
-      put: {
-        media: mediaOf(PEER).write,
-        handle: async (ctx) => {
-          const v = readBody(ctx, peerFields);
-          await ctx.store.tx(async (tx) => {
-            const old = await tx.get<BgpPeer>(T.BgpPeer, ctx.params.id!);
-            await tx.update(T.BgpPeer, { ...v, id: old.id, routerId: old.routerId });
-          });
-          return noContent();
-        },
-      },
-      delete: deleteEndpoint(async (ctx) => ctx.store.tx((tx) => tx.delete(T.BgpPeer, ctx.params.id!))),
-    },
-    {
-      path: '/routers/:id/bgp_networks',
-      get: getEndpoint(NETWORK, 'list', async (ctx) => {
-        const r = await ctx.store.get<Router>(T.Router, ctx.params.id!);
-        return (await loadAll<BgpNetwork>(ctx, T.BgpNetwork, r.bgpNetworkIds)).map((n) => renderNetwork(ctx, n));
-      }),
-      post: postEndpoint(NETWORK, async (ctx) => {
-        const v = readBody(ctx, { id: uuid(), subnetAddress: ip(true), subnetLength: int({ min: 0, max: 32, def: 0 }) });
-        const net = { ...v, id: newId(v.id), routerId: ctx.params.id! } as BgpNetwork;
-        await ctx.store.tx(async (tx) => {
-          const r = await tx.get<Router>(T.Router, net.routerId);
-          const others = await Promise.all(r.bgpNetworkIds.map((id) => tx.tryGet<BgpNetwork>(T.BgpNetwork, id)));
-          if (others.some((o) => o?.subnetAddress === net.subnetAddress && o.subnetLength === net.subnetLength)) {
-            throw conflict(`Router ${r.id} already advertises ${net.subnetAddress}/${net.subnetLength}.`);
+          const r = await tx.get<Router>(T.Router, obj.routerId);
+          for (const id of r[def.idsField]) {
+            const other = await tx.tryGet<O>(def.type, id);
+            const why = other && def.clash(other, obj);
+            if (why) throw conflict(`Router ${r.id} ${why}.`);
           }
-          await tx.create(T.BgpNetwork, net);
+          await tx.create(def.type, obj);
         });
-        return link(ctx, 'bgp_networks', net.id)!;
+        return link(ctx, def.path, obj.id)!;
       }),
     },
     {
-      path: '/bgp_networks/:id',
-      get: getEndpoint(NETWORK, 'get', async (ctx) => renderNetwork(ctx, await ctx.store.get<BgpNetwork>(T.BgpNetwork, ctx.params.id!))),
-      delete: deleteEndpoint(async (ctx) => ctx.store.tx((tx) => tx.delete(T.BgpNetwork, ctx.params.id!))),
+      path: `/${def.path}/:id`,
+      get: getEndpoint(def.media, 'get', async (ctx) => def.render(ctx, await ctx.store.get<O>(def.type, ctx.params.id!))),
+      delete: deleteEndpoint(async (ctx) => ctx.store.tx((tx) => tx.delete(def.type, ctx.params.id!))),
+      put: def.updatable
+        ? {
+            media: mediaOf(def.media).write,
+            handle: async (ctx) => {
+              const v = readBody(ctx, def.fields);
+              await ctx.store.tx(async (tx) => {
+                const old = await tx.get<O>(def.type, ctx.params.id!);
+                await tx.update(def.type, { ...v, id: old.id, routerId: old.routerId });
+              });
+              return noContent();
+            },
+          }
+        : undefined,
     },
   ];
 }
