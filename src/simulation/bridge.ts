@@ -1,0 +1,104 @@
+import { BROADCAST_MAC, isMulticastMac } from '../packets/bytes.ts';
+import { ARP_REQUEST, ETH_ARP } from '../packets/types.ts';
+import { filter, Verdict } from './chain.ts';
+import type { PacketContext } from './context.ts';
+import { dhcpReply } from './dhcp.ts';
+import { F } from './flow-match.ts';
+import { consume, drop, type Outcome, type Output } from './outcome.ts';
+import { portEgress } from './port.ts';
+import { rejectReply } from './reject.ts';
+import { arpReply } from './replies.ts';
+import type { SimPort } from './topology.ts';
+
+/** Flow tag of a bridge's MAC entry: flows to (or flooding for) that MAC go when it moves. */
+export const macTag = (bridge: string, vlan: number, mac: number) => `mac:${bridge}:${vlan}:${mac}`;
+
+/**
+ * MidoNet's bridge: learns source MACs per VLAN, answers ARP for addresses it knows (its linked
+ * router ports and its ARP table), answers DHCP from its DHCP subnets, sends unicast to the known
+ * port and floods the rest to its exterior ports.
+ */
+export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
+  const b = ctx.topology.bridge(inPort.deviceId);
+  ctx.tag(b.tag);
+  ctx.traversed.add(b.id);
+  ctx.currentDevice = b.id;
+  const m = ctx.match;
+  ctx.seen |= F.EthSrc | F.EthDst | F.Vlan | F.EtherType;
+  if (!b.adminUp) {
+    ctx.log('bridge', b.id, 'down: drop', b.name);
+    return drop('bridge is down');
+  }
+  if (isMulticastMac(m.ethSrc)) return drop('multicast source MAC');
+  const vlan = m.vlan === -1 ? 0 : m.vlan;
+
+  if (!inPort.peerId && m.etherType === 0x0800 && m.ipProto === 17 && m.dstPort === 67) {
+    ctx.seen |= F.IpProto | F.DstPort;
+    const reply = dhcpReply(ctx, b);
+    if (reply === 'ignored') return consume('DHCP message needing no answer');
+    if (reply) {
+      ctx.generated.push({ egressPort: inPort.id, frame: reply });
+      return consume('DHCP answered by the bridge');
+    }
+  }
+
+  if (m.vlan === -1) {
+    const v = filter(ctx, b.inFilter);
+    if (v !== Verdict.Accept) return rejectReply(ctx, v, 'bridge inbound chain');
+  }
+
+  const moved = ctx.state.macs.learn(b.id, vlan, m.ethSrc, inPort.id, ctx.now + ctx.state.config.macExpiryMs);
+  if (moved !== null) ctx.state.count('mac_moves');
+
+  if (m.etherType === ETH_ARP && m.arpOp === ARP_REQUEST) {
+    ctx.seen |= F.ArpOp | F.IpDst;
+    const mac = b.routerIpToMac.get(m.ipDst) ?? b.arpTable.get(m.ipDst);
+    if (mac !== undefined) {
+      ctx.generated.push({ egressPort: inPort.id, frame: arpReply({ mac: m.ethSrc, ip: m.ipSrc }, { mac, ip: m.ipDst }) });
+      ctx.log('arp', b.id, 'ARP request answered by the bridge', b.name);
+      return consume('ARP answered by the bridge');
+    }
+  }
+
+  let targets: string[];
+  if (m.ethDst === BROADCAST_MAC || isMulticastMac(m.ethDst)) {
+    targets = b.exteriorPorts.filter((p) => p !== inPort.id);
+    ctx.log('bridge', b.id, `flood ${targets.length} ports`, b.name);
+  } else {
+    ctx.tag(macTag(b.id, vlan, m.ethDst));
+    const known = b.routerPortByMac.get(m.ethDst) ?? b.staticMacs.get(`${vlan}|${m.ethDst}`) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
+    if (known === inPort.id) {
+      ctx.log('bridge', b.id, 'destination is behind the ingress port: drop', b.name);
+      return drop('destination MAC is on the ingress port');
+    }
+    if (known) {
+      targets = [known];
+      ctx.log('bridge', b.id, `to port ${known}`, b.name);
+    } else {
+      targets = b.exteriorPorts.filter((p) => p !== inPort.id);
+      ctx.log('bridge', b.id, `unknown MAC: flood ${targets.length} ports`, b.name);
+    }
+  }
+
+  const v = filter(ctx, b.outFilter);
+  if (v !== Verdict.Accept) return rejectReply(ctx, v, 'bridge outbound chain');
+  return fork(ctx, targets);
+}
+
+/** Sends the packet out of several ports, each branch from the same headers. */
+export function fork(ctx: PacketContext, ports: string[]): Outcome {
+  if (ports.length === 0) return drop('no port to send to');
+  if (ports.length === 1) return portEgress(ctx, ports[0]!);
+  const outputs: Output[] = [];
+  const start = ctx.match.clone();
+  const depth = ctx.devicesTraversed;
+  let last: Outcome = drop('no port to send to');
+  for (const p of ports) {
+    ctx.match.copyFrom(start);
+    ctx.devicesTraversed = depth;
+    const o = portEgress(ctx, p);
+    if (o.kind === 'out') outputs.push(...o.outputs);
+    else last = o;
+  }
+  return outputs.length > 0 ? { kind: 'out', outputs } : last;
+}

@@ -1,0 +1,114 @@
+import { intToIp } from '../model/net.ts';
+import type { SimRule } from './condition.ts';
+import type { PacketContext } from './context.ts';
+import { F, type FlowMatch } from './flow-match.ts';
+
+/** Default port range for dynamic SNAT when a target leaves ports at 0 (MidoNet's 1024..65535). */
+const DYNAMIC_PORTS: [number, number] = [1024, 65535];
+
+const PROTO_ICMP = 1;
+const hasPorts = (p: number) => p === 6 || p === 17 || p === PROTO_ICMP;
+
+function setSrcTp(m: FlowMatch, port: number): void {
+  if (m.ipProto === PROTO_ICMP) m.icmpId = port;
+  else if (hasPorts(m.ipProto)) m.srcPort = port;
+}
+
+function setDstTp(m: FlowMatch, port: number): void {
+  if (m.ipProto === PROTO_ICMP) m.icmpId = port;
+  else if (hasPorts(m.ipProto)) m.dstPort = port;
+}
+
+const tuple = (proto: number, src: number, sport: number, dst: number, dport: number) => `${proto}|${src}|${sport}|${dst}|${dport}`;
+
+/** ICMP errors carry the flow they answer inside: they are translated by that flow's keys. */
+const isIcmpError = (m: FlowMatch) => m.ipProto === PROTO_ICMP && m.icmpData !== null;
+
+/**
+ * dnat/snat rules. The first packet of a flow picks a binding (static for floating IPs; leased
+ * ports for dynamic SNAT, never the same (ip, port) for two flows) and stores a forward key and
+ * the reverse key its replies will match; later packets reuse the forward key.
+ * Returns false when no port is left: the packet is dropped and counted.
+ */
+export function forwardNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dnat'): boolean {
+  const m = ctx.match;
+  ctx.seen |= F.EtherType | F.IpSrc | F.IpDst | F.IpProto | F.SrcPort | F.DstPort | F.IcmpId;
+  if (m.etherType !== 0x0800 || isIcmpError(m)) return true;
+  const dev = ctx.currentDevice;
+  const ttl = ctx.state.config.stateKeyTtlMs;
+  const fwd = `f${kind}|${dev}|${tuple(m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst)}`;
+  let b = ctx.state.nat.get(fwd, ctx.now);
+  if (b) {
+    b.expires = ctx.now + ttl;
+  } else {
+    const t = rule.natTargets[0];
+    if (!t) return true;
+    const keepPort = kind === 'snat' ? m.tpKeySrc : m.tpKeyDst;
+    let ip: number;
+    let port = keepPort;
+    let leased = false;
+    if (rule.staticNat || !hasPorts(m.ipProto)) {
+      ip = t.ipFrom + (rule.staticNat ? 0 : (m.ipSrc ^ m.ipDst) % (t.ipTo - t.ipFrom + 1));
+    } else if (kind === 'snat') {
+      const [lo, hi] = t.portFrom === 0 && t.portTo === 0 ? DYNAMIC_PORTS : [t.portFrom, t.portTo];
+      const got = ctx.state.leaser.allocate(dev, t.ipFrom, t.ipTo, lo, hi, (m.ipSrc ^ m.tpKeySrc) >>> 0);
+      if (!got) {
+        ctx.state.count('nat_port_exhausted');
+        ctx.log('nat', rule.id, 'SNAT ports exhausted: drop');
+        return false;
+      }
+      ({ ip, port } = got);
+      leased = true;
+    } else {
+      ip = t.ipFrom + ((m.ipSrc ^ m.tpKeySrc) >>> 0) % (t.ipTo - t.ipFrom + 1);
+      if (t.portFrom !== 0) port = t.portFrom + ((m.ipSrc ^ m.tpKeySrc) >>> 0) % (t.portTo - t.portFrom + 1);
+    }
+    b = { ip: ip >>> 0, port, device: dev, leased, expires: ctx.now + ttl };
+    ctx.state.nat.set(fwd, b, b.expires);
+    // The reverse key is what a reply looks like after translation, leading back to the original.
+    const rev =
+      kind === 'snat'
+        ? `rsnat|${dev}|${tuple(m.ipProto, m.ipDst, m.tpKeyDst, b.ip, b.port)}`
+        : `rdnat|${dev}|${tuple(m.ipProto, b.ip, b.port, m.ipSrc, m.tpKeySrc)}`;
+    const orig = kind === 'snat' ? { ip: m.ipSrc, port: m.tpKeySrc } : { ip: m.ipDst, port: m.tpKeyDst };
+    ctx.state.nat.set(rev, orig, ctx.now + ttl);
+    ctx.stateKeys.push(fwd, rev);
+  }
+  ctx.tag(`nat:${fwd}`);
+  if (kind === 'snat') {
+    m.ipSrc = b.ip;
+    setSrcTp(m, b.port);
+  } else {
+    m.ipDst = b.ip;
+    setDstTp(m, b.port);
+  }
+  ctx.log('nat', rule.id, `${kind} to ${intToIp(b.ip)}:${b.port}`);
+  return true;
+}
+
+/** rev_dnat/rev_snat: undo the translation for a reply (or an ICMP error about the flow). */
+export function reverseNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dnat'): void {
+  const m = ctx.match;
+  ctx.seen |= F.EtherType | F.IpSrc | F.IpDst | F.IpProto | F.SrcPort | F.DstPort | F.IcmpId | F.IcmpData;
+  if (m.etherType !== 0x0800) return;
+  const dev = ctx.currentDevice;
+  const q = isIcmpError(m) ? m.icmpData! : null;
+  // An ICMP error quotes the forward packet; its reply-direction tuple is the quote reversed.
+  const key = q
+    ? `r${kind}|${dev}|${tuple(q.protocol, q.dst, q.dstPort, q.src, q.srcPort)}`
+    : `r${kind}|${dev}|${tuple(m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst)}`;
+  const b = ctx.state.nat.get(key, ctx.now);
+  if (!b) return;
+  b.expires = ctx.now + ctx.state.config.stateKeyTtlMs;
+  ctx.tag(`nat:${key}`);
+  if (kind === 'snat') {
+    m.ipDst = b.ip;
+    if (q) m.icmpData = { ...q, src: b.ip, srcPort: b.port, dstPort: q.protocol === PROTO_ICMP ? b.port : q.dstPort };
+    else setDstTp(m, b.port);
+  } else {
+    m.ipSrc = b.ip;
+    if (q) m.icmpData = { ...q, dst: b.ip, dstPort: b.port, srcPort: q.protocol === PROTO_ICMP ? b.port : q.srcPort };
+    else setSrcTp(m, b.port);
+  }
+  ctx.log('nat', rule.id, `rev_${kind} to ${intToIp(b.ip)}:${b.port}`);
+}
