@@ -138,7 +138,7 @@ function ip4(s: Ip4Spec, payload: Ipv4['payload'], protocol: number): Ethernet {
   };
 }
 
-export const udp = (s: Ip4Spec, sport: number, dport: number, data = new Uint8Array(4)) => ip4(s, { kind: 'udp', srcPort: sport, dstPort: dport, payload: data }, 17);
+export const udp = (s: Ip4Spec, sport: number, dport: number, data: Uint8Array = new Uint8Array(4)) => ip4(s, { kind: 'udp', srcPort: sport, dstPort: dport, payload: data }, 17);
 export const tcp = (s: Ip4Spec, sport: number, dport: number, flags = 0x02) =>
   ip4(s, { kind: 'tcp', srcPort: sport, dstPort: dport, seq: 1000, ack: 0, flags, window: 65535, urgent: 0, options: new Uint8Array(0), payload: new Uint8Array(0) }, 6);
 export const ping = (s: Ip4Spec, id = 7, seq = 1) => ip4(s, { kind: 'icmp', type: 8, code: 0, rest: ((id << 16) | seq) >>> 0, data: new Uint8Array(8) }, 1);
