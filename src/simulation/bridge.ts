@@ -8,10 +8,16 @@ import { consume, drop, type Outcome, type Output } from './outcome.ts';
 import { portEgress } from './port.ts';
 import { rejectReply } from './reject.ts';
 import { arpReply } from './replies.ts';
-import type { SimPort } from './topology.ts';
+import type { SimBridge, SimPort } from './topology.ts';
 
 /** Flow tag of a bridge's MAC entry: flows to (or flooding for) that MAC go when it moves. */
-export const macTag = (bridge: string, vlan: number, mac: number) => `mac:${bridge}:${vlan}:${mac}`;
+export function macTag(b: SimBridge, vlan: number, mac: number): string {
+  let v = b.macTags.get(vlan);
+  if (!v) b.macTags.set(vlan, (v = new Map()));
+  let t = v.get(mac);
+  if (t === undefined) v.set(mac, (t = `mac:${b.id}:${vlan}:${mac}`));
+  return t;
+}
 
 /**
  * MidoNet's bridge: learns source MACs per VLAN, answers ARP for addresses it knows (its linked
@@ -21,7 +27,7 @@ export const macTag = (bridge: string, vlan: number, mac: number) => `mac:${brid
 export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
   const b = ctx.topology.bridge(inPort.deviceId);
   ctx.tag(b.tag);
-  ctx.traversed.add(b.id);
+  ctx.traversed.push(b.id);
   ctx.currentDevice = b.id;
   const m = ctx.match;
   ctx.seen |= F.EthSrc | F.EthDst | F.Vlan | F.EtherType;
@@ -63,20 +69,20 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
   let targets: string[];
   if (m.ethDst === BROADCAST_MAC || isMulticastMac(m.ethDst)) {
     targets = b.exteriorPorts.filter((p) => p !== inPort.id);
-    ctx.log('bridge', b.id, `flood ${targets.length} ports`, b.name);
+    if (ctx.trace) ctx.log('bridge', b.id, `flood ${targets.length} ports`, b.name);
   } else {
-    ctx.tag(macTag(b.id, vlan, m.ethDst));
-    const known = b.routerPortByMac.get(m.ethDst) ?? b.staticMacs.get(`${vlan}|${m.ethDst}`) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
+    ctx.tag(macTag(b, vlan, m.ethDst));
+    const known = b.routerPortByMac.get(m.ethDst) ?? b.staticMacs.get(vlan)?.get(m.ethDst) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
     if (known === inPort.id) {
       ctx.log('bridge', b.id, 'destination is behind the ingress port: drop', b.name);
       return drop('destination MAC is on the ingress port');
     }
     if (known) {
       targets = [known];
-      ctx.log('bridge', b.id, `to port ${known}`, b.name);
+      if (ctx.trace) ctx.log('bridge', b.id, `to port ${known}`, b.name);
     } else {
       targets = b.exteriorPorts.filter((p) => p !== inPort.id);
-      ctx.log('bridge', b.id, `unknown MAC: flood ${targets.length} ports`, b.name);
+      if (ctx.trace) ctx.log('bridge', b.id, `unknown MAC: flood ${targets.length} ports`, b.name);
     }
   }
 

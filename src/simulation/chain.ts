@@ -43,10 +43,10 @@ function run(ctx: PacketContext, chainId: string, path: string[]): Verdict {
       case 'jump': {
         const target = rule.jumpChainId!;
         if (path.includes(target)) {
-          ctx.log('rule', rule.id, `jump to ${target} would loop: continue`);
+          if (ctx.trace) ctx.log('rule', rule.id, `jump to ${target} would loop: continue`);
           continue;
         }
-        ctx.log('rule', rule.id, `jump to ${target}`);
+        if (ctx.trace) ctx.log('rule', rule.id, `jump to ${target}`);
         path.push(target);
         const inner = run(ctx, target, path);
         path.pop();
@@ -70,7 +70,7 @@ function run(ctx: PacketContext, chainId: string, path: string[]): Verdict {
         // l2_transform and trace rules do not change forwarding here.
         v = Verdict.Continue;
     }
-    ctx.log('rule', rule.id, `${rule.type} -> ${Verdict[v]}`);
+    if (ctx.trace) ctx.log('rule', rule.id, `${rule.type} -> ${Verdict[v]}`);
     if (v !== Verdict.Continue) return v;
   }
   return Verdict.Continue;

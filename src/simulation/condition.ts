@@ -18,14 +18,40 @@ export interface SimNatTarget {
   portTo: number;
 }
 
-/** A rule compiled for the simulation: only the checks its condition sets, in a flat array. */
+/**
+ * A rule compiled for the simulation. The common match fields are plain numbers tested inline
+ * (a 100-rule chain must not cost 100 closure calls); the rare ones are closures in `extra`.
+ * A field is unset when its `has*` flag is false.
+ */
 export interface SimRule {
   id: string;
   tag: string;
   type: RuleType;
-  checks: Check[];
   condInvert: boolean;
+  hasDlType: boolean;
+  dlType: number;
+  invDlType: boolean;
+  hasProto: boolean;
+  proto: number;
+  invProto: boolean;
+  hasSrc: boolean;
+  srcNet: number;
+  srcMask: number;
+  invSrc: boolean;
+  hasDst: boolean;
+  dstNet: number;
+  dstMask: number;
+  invDst: boolean;
+  hasTpSrc: boolean;
+  tpSrcStart: number;
+  tpSrcEnd: number;
+  invTpSrc: boolean;
+  hasTpDst: boolean;
+  tpDstStart: number;
+  tpDstEnd: number;
+  invTpDst: boolean;
   fragmentPolicy: FragmentPolicy;
+  extra: Check[];
   jumpChainId: string | null;
   flowAction: FlowAction | null;
   natTargets: SimNatTarget[];
@@ -38,21 +64,6 @@ const isIp = (ctx: PacketContext) => {
   return ctx.match.etherType === 0x0800;
 };
 
-const hasPorts = (ctx: PacketContext) => {
-  ctx.seen |= F.IpProto | F.IpFrag;
-  const p = ctx.match.ipProto;
-  return isIp(ctx) && ctx.match.ipFrag !== Frag.Later && (p === 6 || p === 17 || p === 1 || p === 132);
-};
-
-function prefix(addr: number, len: number, field: 'ipSrc' | 'ipDst', bit: number): Check['test'] {
-  const mask = maskOf(len);
-  const net = (addr & mask) >>> 0;
-  return (ctx) => {
-    ctx.seen |= bit;
-    return isIp(ctx) && ((ctx.match[field] & mask) >>> 0) === net;
-  };
-}
-
 function macMatch(mac: string, maskText: string | null, field: 'ethSrc' | 'ethDst', bit: number): Check['test'] {
   const want = macFromString(mac);
   // "ffff.ffff.0000": compare only the bits set in the mask. Split in two halves to stay exact.
@@ -60,7 +71,7 @@ function macMatch(mac: string, maskText: string | null, field: 'ethSrc' | 'ethDs
   const hiMask = Math.floor(mask / 0x1000000);
   const loMask = mask % 0x1000000;
   const hi = (x: number) => Math.floor(x / 0x1000000) & hiMask;
-  const lo = (x: number) => x % 0x1000000 & loMask;
+  const lo = (x: number) => (x % 0x1000000) & loMask;
   return (ctx) => {
     ctx.seen |= bit;
     const v = ctx.match[field];
@@ -68,29 +79,10 @@ function macMatch(mac: string, maskText: string | null, field: 'ethSrc' | 'ethDs
   };
 }
 
-function range(r: { start: number; end: number }, field: 'srcPort' | 'dstPort', bit: number): Check['test'] {
-  return (ctx) => {
-    ctx.seen |= bit;
-    const v = ctx.match[field];
-    return hasPorts(ctx) && v >= r.start && v <= r.end;
-  };
-}
-
-function fragmentTest(policy: FragmentPolicy): Check['test'] | null {
-  if (policy === 'any') return null;
-  return (ctx) => {
-    ctx.seen |= F.IpFrag;
-    const f = isIp(ctx) ? ctx.match.ipFrag : Frag.None;
-    if (policy === 'header') return f !== Frag.Later;
-    if (policy === 'nonheader') return f === Frag.Later;
-    return f === Frag.None;
-  };
-}
-
-/** Compiles a stored rule: every Condition field that is set becomes one check. */
+/** Compiles a stored rule: the numeric fields inline, everything else as extra checks. */
 export function compileRule(r: Rule): SimRule {
-  const checks: Check[] = [];
-  const add = (test: Check['test'], inv = false) => checks.push({ test, inv });
+  const extra: Check[] = [];
+  const add = (test: Check['test'], inv = false) => extra.push({ test, inv });
   if (r.matchForwardFlow) add((ctx) => ctx.isForwardFlow());
   if (r.matchReturnFlow) add((ctx) => !ctx.isForwardFlow());
   if (r.inPorts.length > 0) {
@@ -117,16 +109,12 @@ export function compileRule(r: Rule): SimRule {
   if (r.ipAddrGroupDst) add(addrGroup(r.ipAddrGroupDst, 'ipDst', F.IpDst), r.invIpAddrGroupDst);
   if (r.traversedDevice) {
     const d = r.traversedDevice;
-    add((ctx) => ctx.traversed.has(d), r.invTraversedDevice);
+    add((ctx) => ctx.traversed.includes(d), r.invTraversedDevice);
   }
   if (r.noVlan) add((ctx) => ((ctx.seen |= F.Vlan), ctx.match.vlan === -1));
   if (r.vlan !== null) {
     const v = r.vlan;
     add((ctx) => ((ctx.seen |= F.Vlan), ctx.match.vlan === v));
-  }
-  if (r.dlType !== null) {
-    const t = r.dlType;
-    add((ctx) => ((ctx.seen |= F.EtherType), ctx.match.etherType === t), r.invDlType);
   }
   if (r.dlSrc) add(macMatch(r.dlSrc, r.dlSrcMask, 'ethSrc', F.EthSrc), r.invDlSrc);
   if (r.dlDst) add(macMatch(r.dlDst, r.dlDstMask, 'ethDst', F.EthDst), r.invDlDst);
@@ -134,15 +122,7 @@ export function compileRule(r: Rule): SimRule {
     const t = r.nwTos;
     add((ctx) => ((ctx.seen |= F.IpTos), isIp(ctx) && ctx.match.ipTos === t), r.invNwTos);
   }
-  if (r.nwProto !== null) {
-    const p = r.nwProto;
-    add((ctx) => ((ctx.seen |= F.IpProto), isIp(ctx) && ctx.match.ipProto === p), r.invNwProto);
-  }
-  if (r.nwSrcAddress) add(prefix(ipToInt(r.nwSrcAddress), r.nwSrcLength ?? 32, 'ipSrc', F.IpSrc), r.invNwSrc);
-  if (r.nwDstAddress) add(prefix(ipToInt(r.nwDstAddress), r.nwDstLength ?? 32, 'ipDst', F.IpDst), r.invNwDst);
   if (r.matchNwDstRewritten) add((ctx) => ctx.match.ipDst !== ctx.orig.ipDst);
-  if (r.tpSrc) add(range(r.tpSrc, 'srcPort', F.SrcPort), r.invTpSrc);
-  if (r.tpDst) add(range(r.tpDst, 'dstPort', F.DstPort), r.invTpDst);
   const quoted = (addr: string, len: number | null, field: 'src' | 'dst') => {
     const mask = maskOf(len ?? 32);
     const net = (ipToInt(addr) & mask) >>> 0;
@@ -154,18 +134,24 @@ export function compileRule(r: Rule): SimRule {
   };
   if (r.icmpDataSrcIpAddress) add(quoted(r.icmpDataSrcIpAddress, r.icmpDataSrcIpLength, 'src'), r.invIcmpDataSrcIp);
   if (r.icmpDataDstIpAddress) add(quoted(r.icmpDataDstIpAddress, r.icmpDataDstIpLength, 'dst'), r.invIcmpDataDstIp);
-  const frag = fragmentTest(r.fragmentPolicy);
-  if (frag) add(frag);
 
+  const srcMask = maskOf(r.nwSrcLength ?? 32);
+  const dstMask = maskOf(r.nwDstLength ?? 32);
   const natTargets = (r.natTargets ?? []).map((t) => ({ ipFrom: ipToInt(t.addressFrom), ipTo: ipToInt(t.addressTo), portFrom: t.portFrom, portTo: t.portTo }));
   const one = natTargets.length === 1 ? natTargets[0]! : null;
   return {
     id: r.id,
     tag: `d:${r.id}`,
     type: r.type,
-    checks,
     condInvert: r.condInvert,
+    hasDlType: r.dlType !== null, dlType: r.dlType ?? 0, invDlType: r.invDlType,
+    hasProto: r.nwProto !== null, proto: r.nwProto ?? 0, invProto: r.invNwProto,
+    hasSrc: r.nwSrcAddress !== null, srcNet: r.nwSrcAddress ? (ipToInt(r.nwSrcAddress) & srcMask) >>> 0 : 0, srcMask, invSrc: r.invNwSrc,
+    hasDst: r.nwDstAddress !== null, dstNet: r.nwDstAddress ? (ipToInt(r.nwDstAddress) & dstMask) >>> 0 : 0, dstMask, invDst: r.invNwDst,
+    hasTpSrc: r.tpSrc !== null, tpSrcStart: r.tpSrc?.start ?? 0, tpSrcEnd: r.tpSrc?.end ?? 0, invTpSrc: r.invTpSrc,
+    hasTpDst: r.tpDst !== null, tpDstStart: r.tpDst?.start ?? 0, tpDstEnd: r.tpDst?.end ?? 0, invTpDst: r.invTpDst,
     fragmentPolicy: r.fragmentPolicy,
+    extra,
     jumpChainId: r.jumpChainId,
     flowAction: r.flowAction,
     natTargets,
@@ -173,12 +159,42 @@ export function compileRule(r: Rule): SimRule {
   };
 }
 
-/** Whether the packet meets the rule's condition. */
-export function conditionMatches(ctx: PacketContext, rule: SimRule): boolean {
-  const checks = rule.checks;
-  for (let i = 0; i < checks.length; i++) {
-    const c = checks[i]!;
-    if (c.test(ctx) === c.inv) return rule.condInvert;
+/**
+ * Whether the packet meets the rule's condition: every set field must match (each with its own
+ * inversion), and condInvert flips the whole. Fields read are recorded for the wildcard flow.
+ */
+export function conditionMatches(ctx: PacketContext, r: SimRule): boolean {
+  const m = ctx.match;
+  const ip = m.etherType === 0x0800;
+  let seen = F.EtherType;
+  let ok = true;
+  if (r.hasDlType && (m.etherType === r.dlType) === r.invDlType) ok = false;
+  else if (r.hasProto && ((seen |= F.IpProto), (ip && m.ipProto === r.proto) === r.invProto)) ok = false;
+  else if (r.hasSrc && ((seen |= F.IpSrc), (ip && ((m.ipSrc & r.srcMask) >>> 0) === r.srcNet) === r.invSrc)) ok = false;
+  else if (r.hasDst && ((seen |= F.IpDst), (ip && ((m.ipDst & r.dstMask) >>> 0) === r.dstNet) === r.invDst)) ok = false;
+  else if (r.hasTpSrc || r.hasTpDst) {
+    seen |= F.IpProto | F.IpFrag;
+    const p = m.ipProto;
+    const ports = ip && m.ipFrag !== Frag.Later && (p === 6 || p === 17 || p === 1 || p === 132);
+    if (r.hasTpSrc && ((seen |= F.SrcPort), (ports && m.srcPort >= r.tpSrcStart && m.srcPort <= r.tpSrcEnd) === r.invTpSrc)) ok = false;
+    else if (r.hasTpDst && ((seen |= F.DstPort), (ports && m.dstPort >= r.tpDstStart && m.dstPort <= r.tpDstEnd) === r.invTpDst)) ok = false;
   }
-  return !rule.condInvert;
+  if (ok && r.fragmentPolicy !== 'any') {
+    seen |= F.IpFrag;
+    const f = ip ? m.ipFrag : Frag.None;
+    const policy = r.fragmentPolicy;
+    ok = policy === 'header' ? f !== Frag.Later : policy === 'nonheader' ? f === Frag.Later : f === Frag.None;
+  }
+  ctx.seen |= seen;
+  if (ok) {
+    const extra = r.extra;
+    for (let i = 0; i < extra.length; i++) {
+      const c = extra[i]!;
+      if (c.test(ctx) === c.inv) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  return ok !== r.condInvert;
 }

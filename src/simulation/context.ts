@@ -48,7 +48,8 @@ export class PacketContext {
   /** The device whose chains run now: NAT keys belong to it. */
   currentDevice = '';
   ingressDevice = '';
-  readonly traversed = new Set<string>();
+  /** Devices crossed so far (a short list: MidoNet caps it at 12). */
+  readonly traversed: string[] = [];
   /** Connection-tracking state: unknown until a rule or device asks. */
   private forward: boolean | undefined;
   /** Flow-state keys written, for replication to peer hosts. */
@@ -95,8 +96,8 @@ export class PacketContext {
     const m = this.orig;
     if (m.etherType !== 0x0800 || (m.ipProto !== 6 && m.ipProto !== 17 && m.ipProto !== 1)) return (this.forward = true);
     this.seen |= F.IpSrc | F.IpDst | F.IpProto | F.SrcPort | F.DstPort | F.IcmpId;
-    const key = conntrackKey(this.ingressDevice, m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst);
-    this.tag(`ct:${key}`);
+    const key = conntrackKey(this.state.deviceToken(this.ingressDevice), m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst);
+    this.tag(key);
     const hit = this.state.conntrack.get(key, this.now);
     if (hit) hit.expires = this.now + this.state.config.stateKeyTtlMs;
     this.forward = hit === null;
@@ -105,6 +106,7 @@ export class PacketContext {
   }
 }
 
+/** A conntrack key: the device's state token and the 5-tuple. */
 export function conntrackKey(device: string, proto: number, src: number, sport: number, dst: number, dport: number): string {
   return `${device}|${proto}|${src}|${sport}|${dst}|${dport}`;
 }

@@ -128,7 +128,7 @@ export function dhcpReply(ctx: PacketContext, bridge: SimBridge): Ethernet | 'ig
     ciaddr: req.ciaddr, yiaddr: type === DhcpMsg.Ack || type === DhcpMsg.Offer ? (msg === DhcpMsg.Inform ? 0 : yiaddr) : 0,
     siaddr: server, giaddr: req.giaddr, chaddr: req.chaddr, options,
   });
-  ctx.log('dhcp', subnet.id, `${DhcpMsg[type]} ${host.ipAddr} to ${host.macAddr}`);
+  if (ctx.trace) ctx.log('dhcp', subnet.id, `${DhcpMsg[type]} ${host.ipAddr} to ${host.macAddr}`);
   return {
     dst: broadcast ? BROADCAST_MAC : req.chaddr,
     src: serverMac,

@@ -35,8 +35,9 @@ export function forwardNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dn
   ctx.seen |= F.EtherType | F.IpSrc | F.IpDst | F.IpProto | F.SrcPort | F.DstPort | F.IcmpId;
   if (m.etherType !== 0x0800 || isIcmpError(m)) return true;
   const dev = ctx.currentDevice;
+  const tok = ctx.state.deviceToken(dev);
   const ttl = ctx.state.config.stateKeyTtlMs;
-  const fwd = `f${kind}|${dev}|${tuple(m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst)}`;
+  const fwd = `f${kind}|${tok}|${tuple(m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst)}`;
   let b = ctx.state.nat.get(fwd, ctx.now);
   if (b) {
     b.expires = ctx.now + ttl;
@@ -63,18 +64,20 @@ export function forwardNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dn
       ip = t.ipFrom + ((m.ipSrc ^ m.tpKeySrc) >>> 0) % (t.ipTo - t.ipFrom + 1);
       if (t.portFrom !== 0) port = t.portFrom + ((m.ipSrc ^ m.tpKeySrc) >>> 0) % (t.portTo - t.portFrom + 1);
     }
-    b = { ip: ip >>> 0, port, device: dev, leased, expires: ctx.now + ttl };
-    ctx.state.nat.set(fwd, b, b.expires);
+    const binding = { ip: ip >>> 0, port, device: dev, leased, expires: 0 };
+    ctx.state.nat.set(fwd, binding, ctx.now + ttl);
+    b = binding;
     // The reverse key is what a reply looks like after translation, leading back to the original.
     const rev =
       kind === 'snat'
-        ? `rsnat|${dev}|${tuple(m.ipProto, m.ipDst, m.tpKeyDst, b.ip, b.port)}`
-        : `rdnat|${dev}|${tuple(m.ipProto, b.ip, b.port, m.ipSrc, m.tpKeySrc)}`;
+        ? `rsnat|${tok}|${tuple(m.ipProto, m.ipDst, m.tpKeyDst, b.ip, b.port)}`
+        : `rdnat|${tok}|${tuple(m.ipProto, b.ip, b.port, m.ipSrc, m.tpKeySrc)}`;
     const orig = kind === 'snat' ? { ip: m.ipSrc, port: m.tpKeySrc } : { ip: m.ipDst, port: m.tpKeyDst };
     ctx.state.nat.set(rev, orig, ctx.now + ttl);
     ctx.stateKeys.push(fwd, rev);
   }
-  ctx.tag(`nat:${fwd}`);
+  // A flow-state key is its own flow tag.
+  ctx.tag(fwd);
   if (kind === 'snat') {
     m.ipSrc = b.ip;
     setSrcTp(m, b.port);
@@ -82,7 +85,7 @@ export function forwardNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dn
     m.ipDst = b.ip;
     setDstTp(m, b.port);
   }
-  ctx.log('nat', rule.id, `${kind} to ${intToIp(b.ip)}:${b.port}`);
+  if (ctx.trace) ctx.log('nat', rule.id, `${kind} to ${intToIp(b.ip)}:${b.port}`);
   return true;
 }
 
@@ -91,16 +94,16 @@ export function reverseNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dn
   const m = ctx.match;
   ctx.seen |= F.EtherType | F.IpSrc | F.IpDst | F.IpProto | F.SrcPort | F.DstPort | F.IcmpId | F.IcmpData;
   if (m.etherType !== 0x0800) return;
-  const dev = ctx.currentDevice;
+  const tok = ctx.state.deviceToken(ctx.currentDevice);
   const q = isIcmpError(m) ? m.icmpData! : null;
   // An ICMP error quotes the forward packet; its reply-direction tuple is the quote reversed.
   const key = q
-    ? `r${kind}|${dev}|${tuple(q.protocol, q.dst, q.dstPort, q.src, q.srcPort)}`
-    : `r${kind}|${dev}|${tuple(m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst)}`;
+    ? `r${kind}|${tok}|${tuple(q.protocol, q.dst, q.dstPort, q.src, q.srcPort)}`
+    : `r${kind}|${tok}|${tuple(m.ipProto, m.ipSrc, m.tpKeySrc, m.ipDst, m.tpKeyDst)}`;
   const b = ctx.state.nat.get(key, ctx.now);
   if (!b) return;
   b.expires = ctx.now + ctx.state.config.stateKeyTtlMs;
-  ctx.tag(`nat:${key}`);
+  ctx.tag(key);
   if (kind === 'snat') {
     m.ipDst = b.ip;
     if (q) m.icmpData = { ...q, src: b.ip, srcPort: b.port, dstPort: q.protocol === PROTO_ICMP ? b.port : q.dstPort };
@@ -110,5 +113,5 @@ export function reverseNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dn
     if (q) m.icmpData = { ...q, dst: b.ip, dstPort: b.port, srcPort: q.protocol === PROTO_ICMP ? b.port : q.srcPort };
     else setSrcTp(m, b.port);
   }
-  ctx.log('nat', rule.id, `rev_${kind} to ${intToIp(b.ip)}:${b.port}`);
+  if (ctx.trace) ctx.log('nat', rule.id, `rev_${kind} to ${intToIp(b.ip)}:${b.port}`);
 }

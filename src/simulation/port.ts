@@ -12,7 +12,7 @@ export const MAX_DEVICES = 12;
 export function portIngress(ctx: PacketContext, portId: string): Outcome {
   const port = ctx.topology.port(portId);
   ctx.tag(port.tag);
-  ctx.traversed.add(port.id);
+  ctx.traversed.push(port.id);
   if (++ctx.devicesTraversed > MAX_DEVICES) {
     ctx.state.count('loop_drops');
     return drop(`crossed more than ${MAX_DEVICES} devices (loop?)`);
@@ -45,14 +45,14 @@ export function portEgress(ctx: PacketContext, portId: string): Outcome {
   const v = filter(ctx, port.outFilter);
   if (v !== Verdict.Accept) return rejectReply(ctx, v, 'port outbound chain');
   if (port.peerId) {
-    ctx.log('port', port.id, `egress to peer ${port.peerId}`);
+    if (ctx.trace) ctx.log('port', port.id, `egress to peer ${port.peerId}`);
     return portIngress(ctx, port.peerId);
   }
   ctx.log('port', port.id, 'output');
   if (ctx.trackConnection && ctx.isForwardFlow()) {
     // The reply will enter through this port's device with the 5-tuple reversed.
     const m = ctx.match;
-    const key = conntrackKey(port.deviceId, m.ipProto, m.ipDst, m.tpKeyDst, m.ipSrc, m.tpKeySrc);
+    const key = conntrackKey(ctx.state.deviceToken(port.deviceId), m.ipProto, m.ipDst, m.tpKeyDst, m.ipSrc, m.tpKeySrc);
     ctx.state.conntrack.set(key, {}, ctx.now + ctx.state.config.stateKeyTtlMs);
     ctx.stateKeys.push(key);
   }

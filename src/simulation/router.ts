@@ -35,12 +35,12 @@ function handleArp(ctx: PacketContext, r: SimRouter, inPort: SimPort): Outcome {
   ctx.seen |= F.ArpOp | F.IpSrc | F.IpDst;
   if (m.arpOp === ARP_REQUEST && inPort.addrs.some((a) => a.ip === m.ipDst)) {
     ctx.generated.push({ egressPort: inPort.id, frame: arpReply({ mac: m.ethSrc, ip: m.ipSrc }, { mac: inPort.mac, ip: m.ipDst }) });
-    ctx.log('arp', r.id, `ARP request for ${intToIp(m.ipDst)}: replied`, r.name);
+    if (ctx.trace) ctx.log('arp', r.id, `ARP request for ${intToIp(m.ipDst)}: replied`, r.name);
     return consume('ARP request for a router port answered');
   }
   if (m.arpOp === ARP_REPLY || (m.arpOp === ARP_REQUEST && m.ipSrc === m.ipDst)) {
     ctx.state.arp.learn(r.id, m.ipSrc, m.ethSrc, ctx.now);
-    ctx.log('arp', r.id, `learned ${intToIp(m.ipSrc)}`, r.name);
+    if (ctx.trace) ctx.log('arp', r.id, `learned ${intToIp(m.ipSrc)}`, r.name);
     return consume('ARP reply learned by the router');
   }
   return drop('ARP not for this router');
@@ -54,7 +54,7 @@ function handleArp(ctx: PacketContext, r: SimRouter, inPort: SimPort): Outcome {
 export function processRouter(ctx: PacketContext, inPort: SimPort): Outcome {
   const r = ctx.topology.router(inPort.deviceId);
   ctx.tag(r.tag);
-  ctx.traversed.add(r.id);
+  ctx.traversed.push(r.id);
   ctx.currentDevice = r.id;
   const m = ctx.match;
   ctx.seen |= F.EthDst | F.EtherType;
@@ -73,11 +73,11 @@ export function processRouter(ctx: PacketContext, inPort: SimPort): Outcome {
 
   const route = r.table.lookup(m, ctx);
   if (!route) {
-    ctx.log('route', r.id, `no route to ${intToIp(m.ipDst)}: ICMP net unreachable`, r.name);
+    if (ctx.trace) ctx.log('route', r.id, `no route to ${intToIp(m.ipDst)}: ICMP net unreachable`, r.name);
     icmpBack(ctx, inPort, ICMP_UNREACH, UNREACH_NET);
     return drop('no route');
   }
-  ctx.log('route', route.id, `${route.kind} ${intToIp(route.dst)}/${route.dstLen}${route.portId ? ` via port ${route.portId}` : ''}`, r.name);
+  if (ctx.trace) ctx.log('route', route.id, `${route.kind} ${intToIp(route.dst)}/${route.dstLen}${route.portId ? ` via port ${route.portId}` : ''}`, r.name);
   switch (route.kind) {
     case 'BlackHole':
       return drop('blackhole route');
@@ -129,7 +129,7 @@ export function processRouter(ctx: PacketContext, inPort: SimPort): Outcome {
       return drop(`no ARP reply from ${intToIp(nextHop)}`);
     }
     if (what === 'send') ctx.generated.push({ egressPort: outPort.id, frame: arpRequest({ mac: outPort.mac, ip: portIp(outPort) }, nextHop) });
-    ctx.log('arp', r.id, `waiting for the MAC of ${intToIp(nextHop)}`, r.name);
+    if (ctx.trace) ctx.log('arp', r.id, `waiting for the MAC of ${intToIp(nextHop)}`, r.name);
     return { kind: 'parked', router: r.id, ip: nextHop };
   }
   m.ethSrc = outPort.mac;

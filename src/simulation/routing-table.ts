@@ -44,6 +44,11 @@ export class RoutingTable {
     for (const len of this.lengths) {
       const list = this.byLen[len]!.get((dst & maskOf(len)) >>> 0);
       if (!list) continue;
+      if (list.length === 1) {
+        const r = list[0]!;
+        if (((src & maskOf(r.srcLen)) >>> 0) === ((r.src & maskOf(r.srcLen)) >>> 0)) return list;
+        continue;
+      }
       let best: SimRoute[] = [];
       let bestWeight = Infinity;
       for (const r of list) {
@@ -71,10 +76,9 @@ export class RoutingTable {
 
 /** A cheap, stable hash of the 5-tuple. */
 export function flowHash(m: FlowMatch): number {
-  let h = 2166136261;
-  for (const v of [m.ipSrc, m.ipDst, m.ipProto, m.tpKeySrc, m.tpKeyDst]) {
-    h ^= v;
-    h = Math.imul(h, 16777619);
-  }
-  return h >>> 0;
+  let h = Math.imul(2166136261 ^ m.ipSrc, 16777619);
+  h = Math.imul(h ^ m.ipDst, 16777619);
+  h = Math.imul(h ^ m.ipProto, 16777619);
+  h = Math.imul(h ^ m.tpKeySrc, 16777619);
+  return Math.imul(h ^ m.tpKeyDst, 16777619) >>> 0;
 }

@@ -30,7 +30,10 @@ export interface SimOptions {
 }
 
 function finish(ctx: PacketContext, o: Outcome): SimResult {
-  const base = {
+  const result: SimResult = {
+    action: o.kind === 'out' ? 'forward' : o.kind,
+    outputs: [],
+    reason: '',
     match: ctx.orig,
     seen: ctx.seen | F.InPort,
     tags: ctx.tags,
@@ -38,16 +41,14 @@ function finish(ctx: PacketContext, o: Outcome): SimResult {
     stateKeys: ctx.stateKeys,
     trace: ctx.trace,
   };
-  let result: SimResult;
-  switch (o.kind) {
-    case 'out':
-      result = { ...base, action: 'forward', reason: `to ${o.outputs.length} port(s)`, outputs: o.outputs.map((x) => ({ portId: x.portId, match: x.match, rewrites: diff(ctx.orig, x.match) })) };
-      break;
-    case 'parked':
-      result = { ...base, action: 'parked', reason: 'waiting for ARP', outputs: [], parkedOn: { router: o.router, ip: o.ip } };
-      break;
-    default:
-      result = { ...base, action: o.kind, reason: o.reason, outputs: [] };
+  if (o.kind === 'out') {
+    for (const x of o.outputs) result.outputs.push({ portId: x.portId, match: x.match, rewrites: diff(ctx.orig, x.match) });
+    result.reason = 'forwarded';
+  } else if (o.kind === 'parked') {
+    result.reason = 'waiting for ARP';
+    result.parkedOn = { router: o.router, ip: o.ip };
+  } else {
+    result.reason = o.reason;
   }
   ctx.trace?.push({ device: '', kind: 'result', id: '', verdict: `${result.action}: ${result.reason}` });
   return result;

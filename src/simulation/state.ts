@@ -127,8 +127,11 @@ export class FlowStateTable<V> {
     return e;
   }
 
+  /** Stores `value` itself (no copy): it is hot-path data and callers hand over fresh objects. */
   set(key: string, value: V, expires: number): void {
-    this.map.set(key, { ...value, expires });
+    const e = value as V & Expiring;
+    e.expires = expires;
+    this.map.set(key, e);
   }
 
   delete(key: string): void {
@@ -189,30 +192,34 @@ interface IpLeases {
  * handed to one flow at a time until its binding expires, so no (ip, port) ever serves two flows.
  */
 export class NatLeaser {
-  private readonly ips = new Map<string, IpLeases>();
+  private readonly devices = new Map<string, Map<number, IpLeases>>();
 
   constructor(private readonly blocks: NatBlockAllocator = new LocalBlockAllocator()) {}
 
   private leases(device: string, ip: number): IpLeases {
-    const k = `${device}|${ip}`;
-    let l = this.ips.get(k);
-    if (!l) this.ips.set(k, (l = { blocks: new Map(), withRoom: new Set(), nextBlock: -1 }));
+    let d = this.devices.get(device);
+    if (!d) this.devices.set(device, (d = new Map()));
+    let l = d.get(ip);
+    if (!l) d.set(ip, (l = { blocks: new Map(), withRoom: new Set(), nextBlock: -1 }));
     return l;
   }
 
   private take(l: IpLeases, block: number, portFrom: number, portTo: number): number | null {
     const bits = l.blocks.get(block)!;
-    const lo = Math.max(portFrom, block * NAT_BLOCK_SIZE);
-    const hi = Math.min(portTo, block * NAT_BLOCK_SIZE + NAT_BLOCK_SIZE - 1);
-    for (let p = lo; p <= hi; p++) {
-      const i = p - block * NAT_BLOCK_SIZE;
-      const word = i >>> 5;
-      const bit = 1 << (i & 31);
-      if ((bits[word]! & bit) === 0) {
-        bits[word]! |= bit;
-        if (bits[0] === 0xffffffff && bits[1] === 0xffffffff) l.withRoom.delete(block);
-        return p;
-      }
+    const base = block * NAT_BLOCK_SIZE;
+    const lo = Math.max(portFrom, base) - base;
+    const hi = Math.min(portTo, base + NAT_BLOCK_SIZE - 1) - base;
+    for (let word = lo >>> 5; word <= hi >>> 5; word++) {
+      // Free ports of this word within [lo, hi], lowest first.
+      let free = ~bits[word]! >>> 0;
+      const first = word * 32;
+      if (lo > first) free &= (0xffffffff << (lo - first)) >>> 0;
+      if (hi < first + 31) free &= 0xffffffff >>> (31 - (hi - first));
+      if (free === 0) continue;
+      const i = 31 - Math.clz32(free & -free);
+      bits[word]! |= 1 << i;
+      if (bits[0] === 0xffffffff && bits[1] === 0xffffffff) l.withRoom.delete(block);
+      return base + first + i;
     }
     return null;
   }
@@ -247,7 +254,7 @@ export class NatLeaser {
   }
 
   release(device: string, ip: number, port: number): void {
-    const l = this.ips.get(`${device}|${ip}`);
+    const l = this.devices.get(device)?.get(ip);
     const block = Math.floor(port / NAT_BLOCK_SIZE);
     const bits = l?.blocks.get(block);
     if (!l || !bits) return;
@@ -265,6 +272,9 @@ export class SimState {
   readonly nat = new FlowStateTable<NatBinding & { device?: string; leased?: boolean }>();
   readonly leaser: NatLeaser;
   readonly counters = new Map<string, number>();
+  /** Short local tokens for device ids, so flow-state keys stay short to build and hash. */
+  private readonly deviceTokens = new Map<string, string>();
+  private readonly tokenDevices: string[] = [];
 
   constructor(
     readonly config: SimConfig = DEFAULT_SIM_CONFIG,
@@ -272,6 +282,21 @@ export class SimState {
   ) {
     this.arp = new ArpCaches(config);
     this.leaser = new NatLeaser(blocks);
+  }
+
+  deviceToken(id: string): string {
+    let t = this.deviceTokens.get(id);
+    if (t === undefined) {
+      t = this.tokenDevices.length.toString(36);
+      this.deviceTokens.set(id, t);
+      this.tokenDevices.push(id);
+    }
+    return t;
+  }
+
+  /** The device id behind a token (for replicating keys to hosts with their own tokens). */
+  deviceOfToken(token: string): string | undefined {
+    return this.tokenDevices[parseInt(token, 36)];
   }
 
   count(name: string, n = 1): void {

@@ -40,8 +40,10 @@ export interface SimBridge {
   routerIpToMac: Map<number, number>;
   /** The bridge's ARP table (ip4_mac_table), seeded by Neutron or the API. */
   arpTable: Map<number, number>;
-  /** Static MAC table entries ("vlan|mac" -> port). */
-  staticMacs: Map<string, string>;
+  /** Static MAC table entries: vlan -> mac -> port. */
+  staticMacs: Map<number, Map<number, string>>;
+  /** Flow tags of MAC entries, made once per (vlan, mac): number formatting is costly per packet. */
+  macTags: Map<number, Map<number, string>>;
   dhcp: Dhcp[];
 }
 
@@ -117,7 +119,13 @@ export class SnapshotTopology implements Topology {
     ipAddrGroups: Map<string, IpAddrGroup>;
     dhcps: Map<string, Dhcp>;
   };
-  private readonly cache = new Map<string, unknown>();
+  // One cache per kind: looking a device up must not build a string per packet.
+  private readonly ports = new Map<string, SimPort>();
+  private readonly bridges = new Map<string, SimBridge>();
+  private readonly routers = new Map<string, SimRouter>();
+  private readonly chains = new Map<string, SimChain>();
+  private readonly groups = new Map<string, SimPortGroup>();
+  private readonly addrGroups = new Map<string, Set<number>>();
 
   constructor(private readonly input: TopologyInput) {
     this.raw = {
@@ -133,9 +141,9 @@ export class SnapshotTopology implements Topology {
     };
   }
 
-  private memo<T>(key: string, build: () => T): T {
-    let v = this.cache.get(key) as T | undefined;
-    if (v === undefined) this.cache.set(key, (v = build()));
+  private memo<T>(cache: Map<string, T>, id: string, build: () => T): T {
+    let v = cache.get(id);
+    if (v === undefined) cache.set(id, (v = build()));
     return v;
   }
 
@@ -150,7 +158,7 @@ export class SnapshotTopology implements Topology {
   }
 
   port(id: string): SimPort {
-    return this.memo(`p/${id}`, () => {
+    return this.memo(this.ports, id, () => {
       const p = this.need(this.raw.ports, 'Port', id);
       const addrs = p.portSubnet.map(parseCidr).filter((c) => c !== null).map((c) => ({ ip: ipToInt(c.address), len: c.length }));
       return {
@@ -174,7 +182,7 @@ export class SnapshotTopology implements Topology {
   }
 
   bridge(id: string): SimBridge {
-    return this.memo(`b/${id}`, () => {
+    return this.memo(this.bridges, id, () => {
       const b = this.need(this.raw.networks, 'Network', id);
       const exteriorPorts: string[] = [];
       const routerPortByMac = new Map<number, string>();
@@ -198,8 +206,12 @@ export class SnapshotTopology implements Topology {
       }
       const arpTable = new Map<number, number>();
       for (const [ip, mac] of this.input.arpTables?.get(id) ?? []) arpTable.set(ipToInt(ip), macFromString(mac));
-      const staticMacs = new Map<string, string>();
-      for (const e of this.input.macTables?.get(id) ?? []) staticMacs.set(`${e.vlan}|${macFromString(e.mac)}`, e.port);
+      const staticMacs = new Map<number, Map<number, string>>();
+      for (const e of this.input.macTables?.get(id) ?? []) {
+        let v = staticMacs.get(e.vlan);
+        if (!v) staticMacs.set(e.vlan, (v = new Map()));
+        v.set(macFromString(e.mac), e.port);
+      }
       return {
         id,
         tag: `d:${id}`,
@@ -212,13 +224,14 @@ export class SnapshotTopology implements Topology {
         routerIpToMac,
         arpTable,
         staticMacs,
+        macTags: new Map(),
         dhcp: b.dhcpIds.map((d) => this.raw.dhcps.get(d)).filter((d): d is Dhcp => d !== undefined && d.enabled),
       };
     });
   }
 
   router(id: string): SimRouter {
-    return this.memo(`r/${id}`, () => {
+    return this.memo(this.routers, id, () => {
       const r = this.need(this.raw.routers, 'Router', id);
       const routes: SimRoute[] = [];
       for (const rid of r.routeIds) {
@@ -258,21 +271,21 @@ export class SnapshotTopology implements Topology {
   }
 
   chain(id: string): SimChain {
-    return this.memo(`c/${id}`, () => {
+    return this.memo(this.chains, id, () => {
       const c = this.need(this.raw.chains, 'Chain', id);
       return { id, tag: `d:${id}`, name: c.name, rules: c.ruleIds.map((r) => compileRule(this.need(this.raw.rules, 'Rule', r))) };
     });
   }
 
   portGroup(id: string): SimPortGroup {
-    return this.memo(`g/${id}`, () => {
+    return this.memo(this.groups, id, () => {
       const g = this.need(this.raw.portGroups, 'PortGroup', id);
       return { id, stateful: g.stateful, ports: new Set(g.portIds) };
     });
   }
 
   ipAddrGroup(id: string): Set<number> {
-    return this.memo(`i/${id}`, () => {
+    return this.memo(this.addrGroups, id, () => {
       const g = this.need(this.raw.ipAddrGroups, 'IPAddrGroup', id);
       return new Set(g.addresses.filter((a) => a.includes('.')).map(ipToInt));
     });
