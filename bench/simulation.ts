@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { macFromString } from '../src/packets/bytes.ts';
 import { buildEthernet, parseEthernet } from '../src/packets/ethernet.ts';
 import { ipToInt } from '../src/model/net.ts';
-import { FlowMatch } from '../src/simulation/flow-match.ts';
+import { ExactMatchCache } from '../src/agent/exact-match-cache.ts';
+import type { FlowMatch } from '../src/simulation/flow-match.ts';
 import { matchOf } from '../src/simulation/packet-match.ts';
 import { simulate, type SimResult } from '../src/simulation/simulator.ts';
 import { SimState } from '../src/simulation/state.ts';
@@ -90,31 +91,37 @@ function main(): void {
     const base = baseMatch(n, '10.0.1.5', n.mac.rp1, n.vm1.id);
     emit('b_bridge_router_bridge', 'simulations_per_s', rate((i) => simulate(sim.topology, sim.state, newFlow(base, i), null, { now: sim.now }), 'forward'), 'sim/s');
   }
-  // (c) (b) with 100-rule chains each way and dynamic SNAT; fresh state so NAT tables start empty.
+  // (c) (b) with 100-rule chains each way and dynamic SNAT. Three rounds, each from empty NAT
+  // and conntrack tables (they grow by one flow per packet), reported as their median.
   let cachedBase: FlowMatch;
   let cResult: SimResult;
-  {
+  if (only('c')) {
     const { n, sim } = scenario(true);
-    const state = new SimState();
-    state.arp.learn(n.r.id, ipToInt('10.0.1.5'), macFromString(n.mac.vm3), sim.now);
     const base = baseMatch(n, '10.0.1.5', n.mac.rp1, n.vm1.id);
     cachedBase = base;
-    const r = rate((i) => simulate(sim.topology, state, newFlow(base, i), null, { now: sim.now }), 'forward');
-    emit('c_chains_100_and_snat', 'simulations_per_s', r, 'sim/s', { baseline: TARGET, ratio: Math.round((r / TARGET) * 100) / 100 });
+    const rounds: number[] = [];
+    let state = new SimState();
+    for (let round = 0; round < 3; round++) {
+      state = new SimState();
+      state.arp.learn(n.r.id, ipToInt('10.0.1.5'), macFromString(n.mac.vm3), sim.now);
+      const s = state;
+      rounds.push(rate((i) => simulate(sim.topology, s, newFlow(base, i), null, { now: sim.now }), 'forward'));
+    }
+    const r = [...rounds].sort((x, y) => x - y)[1]!;
+    emit('c_chains_100_and_snat', 'simulations_per_s', r, 'sim/s', { baseline: TARGET, ratio: Math.round((r / TARGET) * 100) / 100, min: Math.round(Math.min(...rounds)), max: Math.round(Math.max(...rounds)) });
     cResult = simulate(sim.topology, state, newFlow(base, 7), null, { now: sim.now });
-    emit('c_chains_100_and_snat', 'nat_bindings', state.nat.size / 2, 'flows');
+    emit('c_chains_100_and_snat', 'nat_bindings_at_end', state.nat.size / 2, 'flows');
   }
-  // The exact-match cache in front of the simulation: key the 5-tuple and in-port, look it up.
-  if (only('cached')) {
-    const cache = new Map<string, SimResult>();
-    const key = (m: FlowMatch) => `${m.inPort}|${m.ethSrc}|${m.ethDst}|${m.etherType}|${m.ipSrc}|${m.ipDst}|${m.ipProto}|${m.srcPort}|${m.dstPort}`;
+  // The exact-match cache in front of the simulation, holding 100k flows: a hit instead of a simulation.
+  if (only('cached') && cachedBase! && cResult!) {
+    const cache = new ExactMatchCache<SimResult>();
     const flows = Array.from({ length: 100_000 }, (_, i) => newFlow(cachedBase!, i));
-    for (const f of flows) cache.set(key(f), cResult!);
+    for (const f of flows) cache.set(f.clone(), cResult!);
     let hits = 0;
     const start = performance.now();
     let n = 0;
     while (performance.now() - start < SECONDS * 1000) {
-      for (let k = 0; k < 10_000; k++) if (cache.get(key(flows[(n + k) % flows.length]!))) hits++;
+      for (let k = 0; k < 10_000; k++) if (cache.get(flows[(n + k) % flows.length]!)) hits++;
       n += 10_000;
     }
     const perS = n / ((performance.now() - start) / 1000);

@@ -1,4 +1,5 @@
 import type { Ethernet } from '../packets/types.ts';
+import { tuple } from './nat.ts';
 import { F, type FlowMatch } from './flow-match.ts';
 import type { SimState } from './state.ts';
 import type { Topology } from './topology.ts';
@@ -101,12 +102,12 @@ export class PacketContext {
     const hit = this.state.conntrack.get(key, this.now);
     if (hit) hit.expires = this.now + this.state.config.stateKeyTtlMs;
     this.forward = hit === null;
-    this.log('conntrack', key, this.forward ? 'forward flow' : 'return flow');
+    this.log('conntrack', this.ingressDevice, this.forward ? 'forward flow' : 'return flow');
     return this.forward;
   }
 }
 
 /** A conntrack key: the device's state token and the 5-tuple. */
 export function conntrackKey(device: string, proto: number, src: number, sport: number, dst: number, dport: number): string {
-  return `${device}|${proto}|${src}|${sport}|${dst}|${dport}`;
+  return `c${device}|${tuple(proto, src, sport, dst, dport)}`;
 }

@@ -19,7 +19,12 @@ function setDstTp(m: FlowMatch, port: number): void {
   else if (hasPorts(m.ipProto)) m.dstPort = port;
 }
 
-const tuple = (proto: number, src: number, sport: number, dst: number, dport: number) => `${proto}|${src}|${sport}|${dst}|${dport}`;
+/**
+ * A 5-tuple as seven UTF-16 code units: far cheaper to build and hash than decimal text, and
+ * flow-state keys are built for every new flow.
+ */
+export const tuple = (proto: number, src: number, sport: number, dst: number, dport: number): string =>
+  String.fromCharCode(proto, src >>> 16, src & 0xffff, sport, dst >>> 16, dst & 0xffff, dport);
 
 /** ICMP errors carry the flow they answer inside: they are translated by that flow's keys. */
 const isIcmpError = (m: FlowMatch) => m.ipProto === PROTO_ICMP && m.icmpData !== null;
