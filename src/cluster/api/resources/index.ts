@@ -7,6 +7,7 @@ import { rootRoutes } from './root.ts';
 import { routeRoutes } from './routes.ts';
 import { ruleRoutes } from './rules.ts';
 import { tableRoutes } from './tables.ts';
+import { traceRoutes } from './trace.ts';
 import { tunnelZoneRoutes } from './tunnel-zones.ts';
 
 /** Every route of the MidoNet v5 API, relative to /midonet-api. */
@@ -24,5 +25,6 @@ export function allRoutes(): Route[] {
     ...tunnelZoneRoutes(),
     ...dhcpRoutes(),
     ...tableRoutes(),
+    ...traceRoutes(),
   ];
 }
