@@ -58,8 +58,8 @@ export function processRouter(ctx: PacketContext, inPort: SimPort): Outcome {
   ctx.currentDevice = r.id;
   const m = ctx.match;
   ctx.seen |= F.EthDst | F.EtherType;
+  ctx.log('router', r.id, r.adminUp ? 'ingress' : 'down: drop', r.name);
   if (!r.adminUp) {
-    ctx.log('router', r.id, 'down: drop', r.name);
     return drop('router is down');
   }
   if (m.ethDst !== inPort.mac && m.ethDst !== BROADCAST_MAC) return drop('destination MAC is not the router port');

@@ -50,7 +50,8 @@ function finish(ctx: PacketContext, o: Outcome): SimResult {
   } else {
     result.reason = o.reason;
   }
-  ctx.trace?.push({ device: '', kind: 'result', id: '', verdict: `${result.action}: ${result.reason}` });
+  const verdict = o.kind === 'out' ? `forward to ${o.outputs.length} port(s)` : `${result.action}: ${result.reason}`;
+  ctx.trace?.push({ device: '', kind: 'result', id: '', verdict });
   return result;
 }
 

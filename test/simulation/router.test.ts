@@ -28,6 +28,26 @@ describe('router', () => {
     assert.ok(r.tags.some((t) => t.startsWith('arp:')));
   });
 
+  it('parks while it asks for a MAC: retries every 10 s, gives up after 60 s with host unreachable', () => {
+    const n = twoTier();
+    const sim = new Sim(n.t.build());
+    const pkt = udp(n.fromVm1('172.16.0.77'), 5000, 53);
+    const first = sim.send(n.vm1, pkt);
+    assert.equal(first.action, 'parked');
+    assert.equal(first.generated.length, 1, 'an ARP request goes out');
+    sim.now += 5_000;
+    assert.equal(sim.send(n.vm1, pkt).generated.length, 0, 'no second request before the retry interval');
+    sim.now += 5_000;
+    const retry = sim.send(n.vm1, pkt);
+    assert.equal(retry.action, 'parked');
+    assert.equal(retry.generated.length, 1, 'asks again after 10 s');
+    sim.now += 50_000;
+    const gone = sim.send(n.vm1, pkt);
+    assert.equal(gone.action, 'drop');
+    const f = gone.generated[0]!.frame.payload;
+    assert.ok(f.kind === 'ipv4' && f.payload.kind === 'icmp' && f.payload.type === 3 && f.payload.code === 1);
+  });
+
   it('answers ARP and ping for its own addresses', () => {
     const n = twoTier();
     const sim = new Sim(n.t.build());
