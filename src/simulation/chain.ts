@@ -79,6 +79,11 @@ function run(ctx: PacketContext, chainId: string, path: string[]): Verdict {
 /** A device or port filter: runs the chain (if any) and says accept, drop or reject. */
 export function filter(ctx: PacketContext, chainId: string | null): Verdict.Accept | Verdict.Drop | Verdict.Reject {
   if (!chainId) return Verdict.Accept;
-  const v = run(ctx, chainId, [chainId]);
+  // The jump path is a stack on the context: no array per chain run.
+  const path = ctx.chainPath;
+  const depth = path.length;
+  path.push(chainId);
+  const v = run(ctx, chainId, path);
+  path.length = depth;
   return v === Verdict.Drop || v === Verdict.Reject ? v : Verdict.Accept;
 }

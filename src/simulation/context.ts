@@ -53,6 +53,8 @@ export class PacketContext {
   readonly traversed: string[] = [];
   /** Connection-tracking state: unknown until a rule or device asks. */
   private forward: boolean | undefined;
+  /** Chains being evaluated, outermost first (jump loop detection). */
+  readonly chainPath: string[] = [];
   /** Flow-state keys written, for replication to peer hosts. */
   readonly stateKeys: string[] = [];
   /** Connection tracking was asked for: on output, install the return key. */
