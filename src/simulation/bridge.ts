@@ -26,9 +26,7 @@ export function macTag(b: SimBridge, vlan: number, mac: number): string {
  */
 export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
   const b = ctx.topology.bridge(inPort.deviceId);
-  ctx.tag(b.tag);
-  ctx.traversed.push(b.id);
-  ctx.currentDevice = b.id;
+  ctx.enterDevice(b);
   const m = ctx.match;
   ctx.seen |= F.EthSrc | F.EthDst | F.Vlan | F.EtherType;
   if (!b.adminUp) {

@@ -83,6 +83,13 @@ export class PacketContext {
     this.tags.push(t);
   }
 
+  /** The packet reaches a bridge or router: it is tagged, traversed, and owns the NAT keys made now. */
+  enterDevice(d: { id: string; tag: string }): void {
+    this.tags.push(d.tag);
+    this.traversed.push(d.id);
+    this.currentDevice = d.id;
+  }
+
   log(kind: TraceStep['kind'], id: string, verdict: string, name?: string | null, device = this.currentDevice): void {
     this.trace?.push({ device, kind, id, name, verdict });
   }

@@ -53,9 +53,7 @@ function handleArp(ctx: PacketContext, r: SimRouter, inPort: SimPort): Outcome {
  */
 export function processRouter(ctx: PacketContext, inPort: SimPort): Outcome {
   const r = ctx.topology.router(inPort.deviceId);
-  ctx.tag(r.tag);
-  ctx.traversed.push(r.id);
-  ctx.currentDevice = r.id;
+  ctx.enterDevice(r);
   const m = ctx.match;
   ctx.seen |= F.EthDst | F.EtherType;
   ctx.log('router', r.id, r.adminUp ? 'ingress' : 'down: drop', r.name);
