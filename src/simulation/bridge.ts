@@ -11,11 +11,14 @@ import { arpReply } from './replies.ts';
 import type { SimBridge, SimPort } from './topology.ts';
 
 /** Flow tag of a bridge's MAC entry: flows to (or flooding for) that MAC go when it moves. */
-export function macTag(b: SimBridge, vlan: number, mac: number): string {
+export const macTagOf = (bridge: string, vlan: number, mac: number) => `mac:${bridge}:${vlan}:${mac}`;
+
+/** macTagOf, made once per (vlan, mac) and kept on the compiled bridge. */
+function macTag(b: SimBridge, vlan: number, mac: number): string {
   let v = b.macTags.get(vlan);
   if (!v) b.macTags.set(vlan, (v = new Map()));
   let t = v.get(mac);
-  if (t === undefined) v.set(mac, (t = `mac:${b.id}:${vlan}:${mac}`));
+  if (t === undefined) v.set(mac, (t = macTagOf(b.id, vlan, mac)));
   return t;
 }
 
@@ -51,8 +54,11 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
     if (v !== Verdict.Accept) return rejectReply(ctx, v, 'bridge inbound chain');
   }
 
-  const moved = ctx.state.macs.learn(b.id, vlan, m.ethSrc, inPort.id, ctx.now + ctx.state.config.macExpiryMs);
-  if (moved !== null) ctx.state.count('mac_moves');
+  const learned = ctx.state.macs.learn(b.id, vlan, m.ethSrc, inPort.id, ctx.now, ctx.now + ctx.state.config.macExpiryMs);
+  if (learned !== 'same') {
+    if (learned === 'moved') ctx.state.count('mac_moves');
+    ctx.state.events.macLearned?.(b.id, vlan, m.ethSrc);
+  }
 
   if (m.etherType === ETH_ARP && m.arpOp === ARP_REQUEST) {
     ctx.seen |= F.ArpOp | F.IpDst;

@@ -51,16 +51,16 @@ export class MacLearningTables {
     return e && e.expires > now ? e.port : null;
   }
 
-  /** Returns the port the MAC was on before, if it moved. */
-  learn(bridge: string, vlan: number, mac: number, port: string, until: number): string | null {
+  /** 'same' when only refreshed, 'new' when first seen (or expired), 'moved' when on another port. */
+  learn(bridge: string, vlan: number, mac: number, port: string, now: number, until: number): 'same' | 'new' | 'moved' {
     const t = this.vlanTable(bridge, vlan);
     const e = t.get(mac);
-    if (e && e.port === port) {
+    if (e && e.port === port && e.expires > now) {
       e.expires = until;
-      return null;
+      return 'same';
     }
     t.set(mac, { port, expires: until });
-    return e ? e.port : null;
+    return e && e.expires > now ? 'moved' : 'new';
   }
 
   entries(bridge: string, now: number): { vlan: number; mac: number; port: string }[] {
@@ -75,11 +75,20 @@ interface ArpEntry extends Expiring {
   stale: number;
 }
 
+/** Table changes the agent reacts to: flows to invalidate, parked packets to release. */
+export interface StateEvents {
+  macLearned?(bridge: string, vlan: number, mac: number): void;
+  arpLearned?(router: string, ip: number): void;
+}
+
 export class ArpCaches {
   private readonly caches = new Map<string, Map<number, ArpEntry>>();
   private readonly pending = new Map<string, { nextRetry: number; giveUp: number }>();
 
-  constructor(private readonly cfg: SimConfig) {}
+  constructor(
+    private readonly cfg: SimConfig,
+    private readonly events: StateEvents,
+  ) {}
 
   lookup(router: string, ip: number, now: number): number | null {
     const e = this.caches.get(router)?.get(ip);
@@ -89,8 +98,10 @@ export class ArpCaches {
   learn(router: string, ip: number, mac: number, now: number): void {
     let c = this.caches.get(router);
     if (!c) this.caches.set(router, (c = new Map()));
+    const before = c.get(ip);
     c.set(ip, { mac, stale: now + this.cfg.arpStaleMs, expires: now + this.cfg.arpExpiryMs });
     this.pending.delete(`${router}|${ip}`);
+    if (!before || before.mac !== mac || before.expires <= now) this.events.arpLearned?.(router, ip);
   }
 
   /**
@@ -272,6 +283,7 @@ export class SimState {
   readonly nat = new FlowStateTable<NatBinding & { device?: string; leased?: boolean }>();
   readonly leaser: NatLeaser;
   readonly counters = new Map<string, number>();
+  readonly events: StateEvents = {};
   /** Short local tokens for device ids, so flow-state keys stay short to build and hash. */
   private readonly deviceTokens = new Map<string, string>();
   private readonly tokenDevices: string[] = [];
@@ -280,7 +292,7 @@ export class SimState {
     readonly config: SimConfig = DEFAULT_SIM_CONFIG,
     blocks?: NatBlockAllocator,
   ) {
-    this.arp = new ArpCaches(config);
+    this.arp = new ArpCaches(config, this.events);
     this.leaser = new NatLeaser(blocks);
   }
 

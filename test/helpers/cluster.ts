@@ -31,9 +31,9 @@ export class ClusterProcess {
     return `http://127.0.0.1:${this.port}/midonet-api`;
   }
 
-  static async start(args: string[], port?: number): Promise<ClusterProcess> {
+  static async start(args: string[], port?: number, listen = '127.0.0.1'): Promise<ClusterProcess> {
     const p = port ?? (await freePort());
-    const proc = spawn(process.execPath, [BIN, '--port', String(p), '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, '--port', String(p), '--host', listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const c = new ClusterProcess(proc, p);
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {

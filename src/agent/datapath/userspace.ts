@@ -1,0 +1,121 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { PacketSocket } from './packet-socket.ts';
+import { Poller } from './poller.ts';
+
+export interface DatapathHandlers {
+  /** A frame arrived on a bound interface (the view is valid only during the call). */
+  frame(portId: string, bytes: Uint8Array): void;
+  /** A VXLAN packet arrived from a peer host: the VNI and the inner frame. */
+  tunnel(vni: number, inner: Uint8Array, from: string): void;
+  /** After a batch: a good moment to flush queued output. */
+  batchDone(): void;
+}
+
+/**
+ * The userspace datapath: one AF_PACKET socket per bound interface, read in batches when the
+ * poller says they are ready, written in batches; and one UDP socket for the VXLAN overlay.
+ */
+export class UserspaceDatapath {
+  private readonly byPort = new Map<string, PacketSocket>();
+  private readonly byFd = new Map<number, { portId: string; sock: PacketSocket }>();
+  private readonly queued = new Map<string, Uint8Array[]>();
+  private readonly poller: Poller;
+  private udp: Socket | null = null;
+  readonly counters = { rxFrames: 0, txFrames: 0, txDropped: 0, tunnelRx: 0, tunnelTx: 0, tunnelMalformed: 0 };
+
+  constructor(private readonly h: DatapathHandlers) {
+    this.poller = new Poller((fds) => {
+      for (const fd of fds) {
+        const p = this.byFd.get(fd);
+        if (!p) continue;
+        // Drain what is there now, a few batches at most, so one busy port cannot starve the rest.
+        for (let i = 0; i < 8; i++) {
+          const n = p.sock.receive((f) => h.frame(p.portId, f));
+          this.counters.rxFrames += n;
+          if (n === 0) break;
+        }
+      }
+      h.batchDone();
+      this.flush();
+    });
+  }
+
+  async openTunnel(port: number, address = '0.0.0.0'): Promise<void> {
+    const udp = createSocket({ type: 'udp4', reuseAddr: true });
+    udp.on('message', (msg, rinfo) => {
+      if (msg.length < 8 + 14 || (msg[0]! & 0x08) === 0) {
+        this.counters.tunnelMalformed++;
+        return;
+      }
+      this.counters.tunnelRx++;
+      this.h.tunnel(msg.readUInt32BE(4) >>> 8, msg.subarray(8), rinfo.address);
+      this.h.batchDone();
+      this.flush();
+    });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, address, () => resolve());
+    });
+    this.udp = udp;
+  }
+
+  hasPort(portId: string): boolean {
+    return this.byPort.has(portId);
+  }
+
+  ports(): string[] {
+    return [...this.byPort.keys()];
+  }
+
+  addPort(portId: string, ifname: string): void {
+    if (this.byPort.has(portId)) return;
+    const sock = PacketSocket.open(ifname);
+    this.byPort.set(portId, sock);
+    this.byFd.set(sock.fd, { portId, sock });
+    this.poller.watch([...this.byFd.keys()]);
+  }
+
+  removePort(portId: string): void {
+    const sock = this.byPort.get(portId);
+    if (!sock) return;
+    this.byPort.delete(portId);
+    this.byFd.delete(sock.fd);
+    this.poller.watch([...this.byFd.keys()]);
+    sock.close();
+  }
+
+  /** Queues a frame for a local port; sent at the end of the batch. */
+  output(portId: string, frame: Uint8Array): boolean {
+    if (!this.byPort.has(portId)) return false;
+    let q = this.queued.get(portId);
+    if (!q) this.queued.set(portId, (q = []));
+    q.push(frame.slice());
+    return true;
+  }
+
+  /** Sends a frame to a peer host in VXLAN with the egress port's tunnel key as VNI. */
+  tunnel(peer: string, port: number, vni: number, frame: Uint8Array): void {
+    if (!this.udp) return;
+    const hdr = Buffer.alloc(8);
+    hdr[0] = 0x08;
+    hdr.writeUInt32BE((vni << 8) >>> 0, 4);
+    this.udp.send([hdr, frame], port, peer);
+    this.counters.tunnelTx++;
+  }
+
+  flush(): void {
+    for (const [portId, frames] of this.queued) {
+      const sock = this.byPort.get(portId);
+      const sent = sock ? sock.send(frames) : 0;
+      this.counters.txFrames += sent;
+      this.counters.txDropped += frames.length - sent;
+    }
+    this.queued.clear();
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.byPort.keys()]) this.removePort(id);
+    this.udp?.close();
+    await this.poller.close();
+  }
+}

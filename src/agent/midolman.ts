@@ -1,0 +1,164 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { T, type Port } from '../model/types.ts';
+import { startBindingApi, DEFAULT_BINDING_SOCKET } from './binding-api.ts';
+import { ClusterClient } from './cluster-client.ts';
+import { UserspaceDatapath } from './datapath/userspace.ts';
+import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
+import { scanInterfaces } from './interfaces.ts';
+import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
+import { TopologyCache } from './topology-cache.ts';
+
+const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
+                [--binding-socket PATH] [--host-name NAME]`;
+
+class AgentError extends Error {}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method,
+    headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+}
+
+/** The agent: registers the host, binds its ports, simulates and forwards their traffic. */
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      cluster: { type: 'string', default: process.env.MIDONET_CLUSTER_URL ?? 'http://127.0.0.1:8181/midonet-api' },
+      'host-id-file': { type: 'string', default: DEFAULT_HOST_ID_FILE },
+      'state-dir': { type: 'string' },
+      'tunnel-port': { type: 'string', default: '6677' },
+      'binding-socket': { type: 'string', default: DEFAULT_BINDING_SOCKET },
+      'host-name': { type: 'string', default: hostname() },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const tunnelPort = Number(values['tunnel-port']);
+  if (!Number.isInteger(tunnelPort) || tunnelPort < 1 || tunnelPort > 65535) throw new AgentError(`bad --tunnel-port ${values['tunnel-port']}`);
+  const hostId = loadHostId(values['host-id-file']!);
+  const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean));
+
+  let workflow: PacketWorkflow;
+  const dp = new UserspaceDatapath({
+    frame: (port, bytes) => workflow.onFrame(port, bytes),
+    tunnel: (vni, inner) => workflow.onTunnel(vni, inner),
+    batchDone: () => workflow.releaseParked(),
+  });
+  await dp.openTunnel(tunnelPort);
+
+  let reconcileSoon: NodeJS.Immediate | null = null;
+  const cache = new TopologyCache(client, (tags, type) => {
+    for (const t of tags) workflow?.flows.invalidate(t);
+    if ((type === T.Port || type === T.TunnelZone) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
+  });
+  const byKey = new Map<number, string>();
+  const locator: PortLocator = {
+    isLocal: (id) => dp.hasPort(id),
+    byTunnelKey: (key) => byKey.get(key) ?? null,
+    remote: (id) => {
+      const p = cache.get<Port>(T.Port, id);
+      if (!p?.hostId || p.hostId === hostId || !cache.activePorts.has(id)) return null;
+      for (const tz of cache.tunnelZones()) {
+        const peer = tz.hostAddresses[p.hostId];
+        if (peer && tz.hostIds.includes(hostId) && tz.hostIds.includes(p.hostId)) return { peer, vni: p.tunnelKey };
+      }
+      return null;
+    },
+  };
+  workflow = new PacketWorkflow(cache, dp, locator, { flowIdleMs: 60_000, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort });
+
+  let reported = '';
+  /** Brings bindings, active states and the host report in line with the topology and the interfaces. */
+  async function reconcile(): Promise<void> {
+    reconcileSoon = null;
+    const ifaces = scanInterfaces();
+    const report = JSON.stringify({ interfaces: ifaces });
+    if (report !== reported && client.connected) {
+      reported = report;
+      client.setState(T.Host, hostId, 'host', report);
+    }
+    const present = new Set(ifaces.map((i) => i.name));
+    const mine = new Map<string, Port>();
+    for (const p of cache.all<Port>(T.Port)) {
+      if (p.hostId === hostId && p.interfaceName) mine.set(p.id, p);
+      else if (p.hostId && p.hostId !== hostId) cache.followActive(p.id);
+    }
+    for (const id of dp.ports()) {
+      const p = mine.get(id);
+      if (!p || !present.has(p.interfaceName!)) {
+        dp.removePort(id);
+        client.deleteState(T.Port, id, 'active');
+        workflow.flows.invalidate(`d:${id}`);
+      }
+    }
+    byKey.clear();
+    for (const p of mine.values()) {
+      if (!dp.hasPort(p.id) && present.has(p.interfaceName!)) {
+        try {
+          dp.addPort(p.id, p.interfaceName!);
+          client.setState(T.Port, p.id, 'active', hostId);
+          workflow.flows.invalidate(`d:${p.id}`);
+        } catch (err) {
+          console.error(`midolman: cannot attach ${p.interfaceName} for port ${p.id}: ${(err as Error).message}`);
+        }
+      }
+      if (dp.hasPort(p.id)) byKey.set(p.tunnelKey, p.id);
+    }
+  }
+
+  async function register(): Promise<void> {
+    const base = client.current;
+    const r = await api(base, 'GET', `/hosts/${hostId}`);
+    if (r.status === 404) {
+      const c = await api(base, 'POST', '/hosts', { id: hostId, name: values['host-name'] });
+      if (c.status !== 201 && c.status !== 409) throw new AgentError(`host registration failed: ${c.status} ${await c.text()}`);
+    } else if (r.status !== 200) throw new AgentError(`host lookup failed: ${r.status}`);
+  }
+
+  client.on('connected', () => {
+    client.setState(T.Host, hostId, 'alive', 'true');
+    reported = '';
+    void register()
+      .then(() => reconcile())
+      .catch((err: Error) => console.error(`midolman: ${err.message}`));
+  });
+  client.start();
+
+  const binder = {
+    bind: async (portId: string, interfaceName: string) => {
+      const r = await api(client.current, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
+      if (r.status !== 201) throw new Error(`bind failed: ${r.status} ${await r.text()}`);
+    },
+    unbind: async (portId: string) => {
+      const r = await api(client.current, 'DELETE', `/hosts/${hostId}/ports/${portId}`);
+      if (r.status !== 204 && r.status !== 404) throw new Error(`unbind failed: ${r.status} ${await r.text()}`);
+    },
+  };
+  const bindingServer = await startBindingApi(values['binding-socket']!, binder).catch((err: Error) => {
+    console.error(`midolman: binding API not available on ${values['binding-socket']}: ${err.message}`);
+    return null;
+  });
+
+  const timer = setInterval(() => {
+    workflow.tick();
+    void reconcile();
+  }, 1000);
+  console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, VXLAN on UDP ${tunnelPort}`);
+
+  const stop = async () => {
+    clearInterval(timer);
+    bindingServer?.close();
+    client.close();
+    await dp.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}

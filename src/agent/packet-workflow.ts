@@ -1,0 +1,175 @@
+import { buildEthernet, parseEthernet } from '../packets/ethernet.ts';
+import type { Ethernet } from '../packets/types.ts';
+import { macTagOf } from '../simulation/bridge.ts';
+import { matchOf } from '../simulation/packet-match.ts';
+import { arpTag } from '../simulation/router.ts';
+import { simulate, simulateGenerated, type SimResult } from '../simulation/simulator.ts';
+import { SimState, type SimConfig } from '../simulation/state.ts';
+import type { Rewrites } from '../simulation/flow-match.ts';
+import type { UserspaceDatapath } from './datapath/userspace.ts';
+import { FlowTable, type Flow } from './flow-table.ts';
+import { applyRewrites, isEmpty } from './rewrite.ts';
+import type { TopologyCache } from './topology-cache.ts';
+
+/** Where a port lives from this host's point of view. */
+export interface PortLocator {
+  /** The local datapath port, if the port is bound and active here. */
+  isLocal(portId: string): boolean;
+  /** (peer tunnel address, VNI) to reach the port on another host, or null (not active anywhere). */
+  remote(portId: string): { peer: string; vni: number } | null;
+  /** The local port with this tunnel key. */
+  byTunnelKey(key: number): string | null;
+}
+
+export interface WorkflowOptions {
+  flowIdleMs: number;
+  flowHardMs: number;
+  maxFlows: number;
+  tunnelPort: number;
+  sim?: SimConfig;
+}
+
+const MAX_PARKED = 32;
+
+/**
+ * What happens to each packet: a flow hit is executed at once; a miss is simulated (the whole
+ * virtual topology, at this host), the result installed as a wildcard flow and executed;
+ * packets the simulation makes are simulated in turn. Frames that fail to parse are counted and
+ * dropped. Tunnelled frames go straight to the port their VNI names.
+ */
+export class PacketWorkflow {
+  readonly state: SimState;
+  readonly flows: FlowTable;
+  readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0 };
+  private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
+  private readonly arpReleased: { port: string; bytes: Uint8Array }[] = [];
+
+  constructor(
+    private readonly cache: TopologyCache,
+    private readonly dp: UserspaceDatapath,
+    private readonly where: PortLocator,
+    private readonly opts: WorkflowOptions,
+  ) {
+    this.state = new SimState(opts.sim);
+    this.flows = new FlowTable(opts.maxFlows);
+    this.state.events.macLearned = (bridge, vlan, mac) => this.flows.invalidate(macTagOf(bridge, vlan, mac));
+    this.state.events.arpLearned = (router, ip) => {
+      this.flows.invalidate(arpTag(router, ip));
+      const waiting = this.parked.get(`${router}|${ip}`);
+      if (waiting) {
+        this.parked.delete(`${router}|${ip}`);
+        this.arpReleased.push(...waiting);
+      }
+    };
+  }
+
+  /** A frame from a bound port. */
+  onFrame(portId: string, bytes: Uint8Array, now = Date.now()): void {
+    const parsed = parseEthernet(bytes);
+    if (!parsed.ok) {
+      this.counters.malformed++;
+      return;
+    }
+    const match = matchOf(parsed.value, portId);
+    const flow = this.flows.lookup(match, now);
+    if (flow) {
+      this.counters.flowHits++;
+      this.execute(flow.actions.outputs, parsed.value, bytes);
+      return;
+    }
+    this.counters.simulations++;
+    const res = simulate(this.cache.topology(), this.state, match, parsed.value, { now });
+    this.afterSimulation(res, portId, parsed.value, bytes, now);
+  }
+
+  private afterSimulation(res: SimResult, portId: string, frame: Ethernet, bytes: Uint8Array, now: number): void {
+    for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now);
+    if (res.action === 'parked') {
+      const key = `${res.parkedOn!.router}|${res.parkedOn!.ip}`;
+      const q = this.parked.get(key) ?? [];
+      if (q.length < MAX_PARKED) q.push({ port: portId, bytes: bytes.slice() });
+      this.parked.set(key, q);
+      this.counters.parked++;
+      return;
+    }
+    if (res.action === 'forward' || res.action === 'drop') {
+      // Consumed packets (ARP, DHCP, pings to routers) are answered every time: no flow.
+      if (res.generated.length === 0) this.install(res, now);
+    }
+    if (res.action === 'forward') this.execute(res.outputs, frame, bytes);
+    else this.counters.dropped++;
+  }
+
+  private install(res: SimResult, now: number): void {
+    const stateful = res.stateKeys.length > 0;
+    const flow: Flow = {
+      mask: res.seen,
+      match: res.match,
+      actions: { outputs: res.outputs.map((o) => ({ portId: o.portId, rewrites: o.rewrites })) },
+      tags: res.tags,
+      created: now,
+      lastUsed: now,
+      // Drops are re-checked soon; stateful flows go before the 60 s of their state keys.
+      idleMs: res.action === 'drop' ? 5_000 : stateful ? Math.min(this.opts.flowIdleMs, 30_000) : this.opts.flowIdleMs,
+      hardMs: this.opts.flowHardMs,
+      packets: 1,
+    };
+    this.flows.install(flow);
+  }
+
+  private emitGenerated(egressPort: string, frame: Ethernet, now: number): void {
+    this.counters.generated++;
+    const res = simulateGenerated(this.cache.topology(), this.state, egressPort, matchOf(frame, egressPort), frame, { now });
+    for (const g of res.generated) {
+      // One level only: replies to generated packets (ARP answers from a bridge) land here.
+      const inner = simulateGenerated(this.cache.topology(), this.state, g.egressPort, matchOf(g.frame, g.egressPort), g.frame, { now });
+      if (inner.action === 'forward') this.execute(inner.outputs, g.frame, null);
+    }
+    if (res.action === 'forward') this.execute(res.outputs, frame, null);
+  }
+
+  /** Sends the frame out of each output, rewritten; to local ports directly, else over the tunnel. */
+  private execute(outputs: readonly { portId: string; rewrites: Rewrites }[], frame: Ethernet, original: Uint8Array | null): void {
+    for (const o of outputs) {
+      const bytes = original && isEmpty(o.rewrites) ? original : buildEthernet(applyRewrites(frame, o.rewrites));
+      this.deliver(o.portId, bytes);
+    }
+  }
+
+  private deliver(portId: string, bytes: Uint8Array): void {
+    if (this.where.isLocal(portId)) {
+      this.dp.output(portId, bytes);
+      return;
+    }
+    const r = this.where.remote(portId);
+    if (!r) {
+      this.counters.dropped++;
+      return;
+    }
+    this.dp.tunnel(r.peer, this.opts.tunnelPort, r.vni, bytes);
+  }
+
+  /** A frame from a peer host: the ingress host already simulated it; hand it to the port. */
+  onTunnel(vni: number, inner: Uint8Array): void {
+    const port = this.where.byTunnelKey(vni);
+    if (!port || !this.where.isLocal(port)) {
+      this.counters.tunnelUnknownKey++;
+      return;
+    }
+    this.dp.output(port, inner);
+  }
+
+  /** Packets released by ARP replies go through again (now with the MAC known). */
+  releaseParked(now = Date.now()): void {
+    while (this.arpReleased.length > 0) {
+      const p = this.arpReleased.shift()!;
+      this.onFrame(p.port, p.bytes, now);
+    }
+  }
+
+  /** Periodic work: flow expiry and flow-state expiry. */
+  tick(now = Date.now()): void {
+    this.flows.expire(now);
+    this.state.sweep(now);
+  }
+}
