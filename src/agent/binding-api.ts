@@ -8,11 +8,14 @@ export const DEFAULT_BINDING_SOCKET = '/var/run/midolman/midolman.sock';
 export interface Binder {
   bind(portId: string, interfaceName: string): Promise<void>;
   unbind(portId: string): Promise<void>;
+  /** The agent's counters, for `GET /metrics`. */
+  metrics(): Record<string, unknown>;
 }
 
 /**
  * MidoNet's binding API on a unix socket, as mm-ctl and Nova's VIF driver use it:
- * `PUT /binding/{portId}` with `{"interfaceName": ...}` and `DELETE /binding/{portId}`.
+ * `PUT /binding/{portId}` with `{"interfaceName": ...}` and `DELETE /binding/{portId}`; and the
+ * agent's counters at `GET /metrics`.
  */
 export function startBindingApi(path: string, binder: Binder): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true });
@@ -22,6 +25,11 @@ export function startBindingApi(path: string, binder: Binder): Promise<Server> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(message ? JSON.stringify({ message, code: status }) : undefined);
     };
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(binder.metrics()));
+      return;
+    }
     const m = /^\/binding\/([^/?]+)$/.exec(req.url ?? '');
     if (!m) return answer(404, `no such resource ${req.url}`);
     const portId = decodeURIComponent(m[1]!);

@@ -54,10 +54,17 @@ export async function main(argv: string[]): Promise<void> {
   await dp.openTunnel(tunnelPort);
 
   let reconcileSoon: NodeJS.Immediate | null = null;
-  const cache = new TopologyCache(client, (tags, type) => {
-    for (const t of tags) workflow?.flows.invalidate(t);
-    if ((type === T.Port || type === T.TunnelZone) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
-  });
+  const cache = new TopologyCache(
+    client,
+    (tags, type) => {
+      for (const t of tags) workflow?.flows.invalidate(t);
+      if ((type === T.Port || type === T.TunnelZone) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
+    },
+    (router, ip, mac) => {
+      workflow?.importArp(router, ip, mac);
+      dp.flush();
+    },
+  );
   const byKey = new Map<number, string>();
   const locator: PortLocator = {
     isLocal: (id) => dp.hasPort(id),
@@ -132,6 +139,14 @@ export async function main(argv: string[]): Promise<void> {
   client.start();
 
   const binder = {
+    metrics: () => ({
+      hostId,
+      datapath: dp.counters,
+      workflow: workflow.counters,
+      flows: workflow.flows.stats,
+      simulation: Object.fromEntries(workflow.state.counters),
+      ports: dp.ports(),
+    }),
     bind: async (portId: string, interfaceName: string) => {
       const r = await api(client.current, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
       if (r.status !== 201) throw new Error(`bind failed: ${r.status} ${await r.text()}`);

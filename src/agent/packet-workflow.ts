@@ -8,6 +8,7 @@ import { SimState, type SimConfig } from '../simulation/state.ts';
 import type { Rewrites } from '../simulation/flow-match.ts';
 import type { UserspaceDatapath } from './datapath/userspace.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
+import { exportState, FLOW_STATE_VNI, importState, type StateEntry } from './flow-state.ts';
 import { applyRewrites, isEmpty } from './rewrite.ts';
 import type { TopologyCache } from './topology-cache.ts';
 
@@ -40,9 +41,10 @@ const MAX_PARKED = 32;
 export class PacketWorkflow {
   readonly state: SimState;
   readonly flows: FlowTable;
-  readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0 };
+  readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0, stateMalformed: 0 };
   private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
   private readonly arpReleased: { port: string; bytes: Uint8Array }[] = [];
+  private importingArp = false;
 
   constructor(
     private readonly cache: TopologyCache,
@@ -55,6 +57,11 @@ export class PacketWorkflow {
     this.state.events.macLearned = (bridge, vlan, mac) => this.flows.invalidate(macTagOf(bridge, vlan, mac));
     this.state.events.arpLearned = (router, ip) => {
       this.flows.invalidate(arpTag(router, ip));
+      // Learned here from a reply: share it; learned from the cluster: it is shared already.
+      if (!this.importingArp) {
+        const mac = this.state.arp.lookup(router, ip, Date.now());
+        if (mac !== null) this.cache.publishArp(router, ip, mac);
+      }
       const waiting = this.parked.get(`${router}|${ip}`);
       if (waiting) {
         this.parked.delete(`${router}|${ip}`);
@@ -86,6 +93,9 @@ export class PacketWorkflow {
     for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now);
     if (res.action === 'parked') {
       const key = `${res.parkedOn!.router}|${res.parkedOn!.ip}`;
+      // The reply may reach another host first (it goes where its port is bound): follow the
+      // router's shared ARP table too.
+      this.cache.followArp(res.parkedOn!.router, res.parkedOn!.ip);
       const q = this.parked.get(key) ?? [];
       if (q.length < MAX_PARKED) q.push({ port: portId, bytes: bytes.slice() });
       this.parked.set(key, q);
@@ -96,8 +106,32 @@ export class PacketWorkflow {
       // Consumed packets (ARP, DHCP, pings to routers) are answered every time: no flow.
       if (res.generated.length === 0) this.install(res, now);
     }
-    if (res.action === 'forward') this.execute(res.outputs, frame, bytes);
-    else this.counters.dropped++;
+    if (res.action === 'forward') {
+      this.pushState(res, now);
+      this.execute(res.outputs, frame, bytes);
+    } else this.counters.dropped++;
+  }
+
+  /**
+   * Sends the conntrack and NAT keys this packet created to the hosts its outputs go to, before
+   * the packet itself, so the reply finds them wherever it enters.
+   */
+  private pushState(res: SimResult, now: number): void {
+    if (res.stateKeys.length === 0) return;
+    const peers = new Set<string>();
+    for (const o of res.outputs) {
+      if (this.where.isLocal(o.portId)) continue;
+      const r = this.where.remote(o.portId);
+      if (r) peers.add(r.peer);
+    }
+    if (peers.size === 0) return;
+    const entries = exportState(this.state, res.stateKeys, now);
+    if (entries.length === 0) return;
+    const msg = Buffer.from(JSON.stringify(entries));
+    for (const peer of peers) {
+      this.dp.tunnel(peer, this.opts.tunnelPort, FLOW_STATE_VNI, msg);
+      this.counters.stateSent += entries.length;
+    }
   }
 
   private install(res: SimResult, now: number): void {
@@ -150,13 +184,32 @@ export class PacketWorkflow {
   }
 
   /** A frame from a peer host: the ingress host already simulated it; hand it to the port. */
-  onTunnel(vni: number, inner: Uint8Array): void {
+  onTunnel(vni: number, inner: Uint8Array, now = Date.now()): void {
+    if (vni === FLOW_STATE_VNI) {
+      try {
+        this.counters.stateReceived += importState(this.state, JSON.parse(Buffer.from(inner).toString('utf8')) as StateEntry[], now);
+      } catch {
+        this.counters.stateMalformed++;
+      }
+      return;
+    }
     const port = this.where.byTunnelKey(vni);
     if (!port || !this.where.isLocal(port)) {
       this.counters.tunnelUnknownKey++;
       return;
     }
     this.dp.output(port, inner);
+  }
+
+  /** An ARP entry another agent learned for a router. */
+  importArp(router: string, ip: number, mac: number, now = Date.now()): void {
+    this.importingArp = true;
+    try {
+      this.state.arp.learn(router, ip, mac, now);
+    } finally {
+      this.importingArp = false;
+    }
+    this.releaseParked(now);
   }
 
   /** Packets released by ARP replies go through again (now with the MAC known). */

@@ -25,6 +25,8 @@ export class TopologyCache {
   constructor(
     private readonly client: ClusterClient,
     private readonly onChange: (tags: string[], type: string, obj: Stored | null, old: Stored | null) => void,
+    /** Router ARP entries learned by any agent (state keys `arp_table/<ip>` of a Router). */
+    private readonly onArp: (router: string, ip: number, mac: number) => void,
   ) {
     for (const type of FOLLOWED) client.subscribe({ op: 'watchType', type });
     client.on('message', (m: TopologyMessage) => this.handle(m));
@@ -36,6 +38,8 @@ export class TopologyCache {
         if (m.value === null) this.activePorts.delete(m.id);
         else this.activePorts.add(m.id);
         this.onChange([`d:${m.id}`], 'state', null, null);
+      } else if (m.type === T.Router && m.key.startsWith('arp_table/') && m.value !== null) {
+        this.onArp(m.id, Number(m.key.slice('arp_table/'.length)), Number(m.value));
       }
       return;
     }
@@ -50,6 +54,16 @@ export class TopologyCache {
     const tags = new Set([`d:${m.id}`]);
     for (const o of [old, obj]) for (const f of PARENTS) if (o && typeof o[f] === 'string') tags.add(`d:${o[f] as string}`);
     this.onChange([...tags], m.type, obj, old);
+  }
+
+  /** Follows a router's ARP entry for ip, learned wherever the reply arrived. */
+  followArp(router: string, ip: number): void {
+    this.client.subscribe({ op: 'watchState', type: T.Router, id: router, key: `arp_table/${ip}` });
+  }
+
+  /** Publishes an ARP entry this agent learned, for the other agents routing through the router. */
+  publishArp(router: string, ip: number, mac: number): void {
+    this.client.setState(T.Router, router, `arp_table/${ip}`, String(mac));
   }
 
   /** Follows whether a port (bound on another host) is active. */

@@ -1,28 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab, nsExec, type LabHost, type LabVm } from '../helpers/lab.ts';
-
-/** Binds a new port of `bridge` to the VM's interface on its host and waits until it is active. */
-export async function plug(lab: Lab, bridge: string, host: LabHost, vm: LabVm): Promise<string> {
-  const port = await lab.create(`/bridges/${bridge}/ports`, { type: 'Bridge' });
-  const r = await lab.call('POST', `/hosts/${host.id}/ports`, { portId: port, interfaceName: vm.ifname });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  await lab.until(async () => (await lab.call('GET', `/ports/${port}`)).json.active === true, `port ${port} active`);
-  return port;
-}
-
-export async function tunnelZone(lab: Lab): Promise<string> {
-  const tz = await lab.create('/tunnel_zones', { name: 'tz', type: 'vxlan' });
-  for (const h of lab.hosts) {
-    const r = await fetch(`${lab.api}/tunnel_zones/${tz}/hosts`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.org.midonet.TunnelZoneHost-v1+json' },
-      body: JSON.stringify({ hostId: h.id, ipAddress: h.underlayIp }),
-    });
-    assert.equal(r.status, 201);
-  }
-  return tz;
-}
+import { Lab, nsExec, plug, tunnelZone, type LabVm } from '../helpers/lab.ts';
 
 describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, () => {
   let lab: Lab;

@@ -194,3 +194,36 @@ export class Lab {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Binds a virtual port to the VM's interface on its host and waits until the agent has it active. */
+export async function bind(lab: Lab, port: string, host: LabHost, vm: LabVm): Promise<void> {
+  const r = await lab.call('POST', `/hosts/${host.id}/ports`, { portId: port, interfaceName: vm.ifname });
+  if (r.status !== 201) throw new Error(`binding failed: ${r.status} ${JSON.stringify(r.json)}`);
+  await lab.until(async () => (await lab.call('GET', `/ports/${port}`)).json.active === true, `port ${port} active`);
+}
+
+/** A new port of `bridge`, bound to the VM. */
+export async function plug(lab: Lab, bridge: string, host: LabHost, vm: LabVm): Promise<string> {
+  const port = await lab.create(`/bridges/${bridge}/ports`, { type: 'Bridge' });
+  await bind(lab, port, host, vm);
+  return port;
+}
+
+/** The agent's counters, from its binding API socket. */
+export async function metrics(lab: Lab, host: LabHost): Promise<any> {
+  const { stdout } = await sh('curl', ['-s', '--unix-socket', join(lab.dir, `${host.name}.sock`), 'http://agent/metrics']);
+  return JSON.parse(stdout);
+}
+
+export async function tunnelZone(lab: Lab): Promise<string> {
+  const tz = await lab.create('/tunnel_zones', { name: 'tz', type: 'vxlan' });
+  for (const h of lab.hosts) {
+    const r = await fetch(`${lab.api}/tunnel_zones/${tz}/hosts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.org.midonet.TunnelZoneHost-v1+json' },
+      body: JSON.stringify({ hostId: h.id, ipAddress: h.underlayIp }),
+    });
+    if (r.status !== 201) throw new Error(`tunnel zone member: ${r.status}`);
+  }
+  return tz;
+}

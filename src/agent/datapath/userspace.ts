@@ -43,7 +43,7 @@ export class UserspaceDatapath {
   async openTunnel(port: number, address = '0.0.0.0'): Promise<void> {
     const udp = createSocket({ type: 'udp4', reuseAddr: true });
     udp.on('message', (msg, rinfo) => {
-      if (msg.length < 8 + 14 || (msg[0]! & 0x08) === 0) {
+      if (msg.length < 8 + 2 || (msg[0]! & 0x08) === 0) {
         this.counters.tunnelMalformed++;
         return;
       }
