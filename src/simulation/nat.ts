@@ -72,15 +72,19 @@ export function forwardNat(ctx: PacketContext, rule: SimRule, kind: 'snat' | 'dn
     const binding = { ip: ip >>> 0, port, device: dev, leased, expires: 0 };
     ctx.state.nat.set(fwd, binding, ctx.now + ttl);
     b = binding;
-    // The reverse key is what a reply looks like after translation, leading back to the original.
-    const rev =
-      kind === 'snat'
-        ? `rsnat|${tok}|${tuple(m.ipProto, m.ipDst, m.tpKeyDst, b.ip, b.port)}`
-        : `rdnat|${tok}|${tuple(m.ipProto, b.ip, b.port, m.ipSrc, m.tpKeySrc)}`;
-    const orig = kind === 'snat' ? { ip: m.ipSrc, port: m.tpKeySrc } : { ip: m.ipDst, port: m.tpKeyDst };
-    ctx.state.nat.set(rev, orig, ctx.now + ttl);
-    ctx.stateKeys.push(fwd, rev);
   }
+  // The reverse key is what a reply looks like after translation, leading back to the original.
+  // An ICMP echo id is both "ports": once translated, the reply carries the new id on both sides.
+  const icmp = m.ipProto === PROTO_ICMP;
+  const rev =
+    kind === 'snat'
+      ? `rsnat|${tok}|${tuple(m.ipProto, m.ipDst, icmp ? b.port : m.tpKeyDst, b.ip, b.port)}`
+      : `rdnat|${tok}|${tuple(m.ipProto, b.ip, b.port, m.ipSrc, icmp ? b.port : m.tpKeySrc)}`;
+  const orig = kind === 'snat' ? { ip: m.ipSrc, port: m.tpKeySrc } : { ip: m.ipDst, port: m.tpKeyDst };
+  ctx.state.nat.set(rev, orig, ctx.now + ttl);
+  // Every simulation that uses the binding reports both keys: the packet may take a new path
+  // (after an ARP wait, a route change) to a host that has not seen them.
+  ctx.stateKeys.push(fwd, rev);
   // A flow-state key is its own flow tag.
   ctx.tag(fwd);
   if (kind === 'snat') {

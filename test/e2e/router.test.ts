@@ -63,6 +63,8 @@ describe('agents on two hosts: routing, DHCP, NAT, chains, failures', { timeout:
     vm2 = await lab.addVm(h2, { mac: '02:00:0a:0a:00:0c', cidr: '10.10.0.12/24', gateway: '10.10.0.1' });
     vm3 = await lab.addVm(h2, { mac: '02:00:0a:14:00:0d', cidr: '10.20.0.13/24', gateway: '10.20.0.1' });
     ext = await lab.addVm(h1, { mac: '02:00:ac:10:00:fe', cidr: '172.16.0.254/24' });
+    // The provider's router reaches floating IPs through our uplink, as an upstream router would.
+    await nsExec(ext.ns, ['ip', 'route', 'add', '172.16.0.50/32', 'via', '172.16.0.1']);
     vm1Port = await plug(lab, net1, h1, vm1);
     vm2Port = await plug(lab, net1, h2, vm2);
     await plug(lab, net2, h2, vm3);
@@ -111,7 +113,7 @@ describe('agents on two hosts: routing, DHCP, NAT, chains, failures', { timeout:
 
   it('SNATs a VM on one host out of the uplink on the other, and the replies find their way back', async () => {
     const r = await ping(vm2, '172.16.0.254');
-    assert.equal(r.code, 0, r.stdout + logs());
+    assert.equal(r.code, 0, r.stdout + logs() + JSON.stringify([await metrics(lab, h1), await metrics(lab, h2)]));
     const m = await metrics(lab, h2);
     assert.ok(m.workflow.stateSent > 0, 'NAT state was pushed to the uplink host');
     assert.ok((await metrics(lab, h1)).workflow.stateReceived > 0);

@@ -63,9 +63,13 @@ describe('NAT', () => {
     assert.equal(sim.send(n.vm1, udp(n.fromVm1('8.8.8.8'), 3, 53)).action, 'forward', 'expired bindings give their ports back');
   });
 
-  it('NATs ICMP echo by its identifier', () => {
+  it('NATs ICMP echo by its identifier (static and dynamic)', () => {
+    for (const ports of [[0, 0], [30000, 30010]]) icmpThroughSnat(ports[0]!, ports[1]!);
+  });
+
+  function icmpThroughSnat(portFrom: number, portTo: number): void {
     const n = twoTier();
-    const sim = withSnat(n, '172.16.0.10', '172.16.0.10');
+    const sim = withSnat(n, '172.16.0.10', '172.16.0.10', portFrom, portTo);
     sim.state.arp.learn(n.r.id, ipToInt('10.0.0.5'), macFromString(n.mac.vm1), sim.now);
     const out = sim.send(n.vm1, ping(n.fromVm1('8.8.8.8'), 77, 1)).outputs[0]!;
     assert.equal(out.match.ipSrc, ipToInt('172.16.0.10'));
@@ -76,7 +80,8 @@ describe('NAT', () => {
     assert.equal(back.action, 'forward');
     assert.equal(back.outputs[0]!.match.ipDst, ipToInt('10.0.0.5'));
     assert.equal(back.outputs[0]!.match.icmpId, 77);
-  });
+    if (portFrom !== 0) assert.ok(id >= portFrom && id <= portTo, 'dynamic SNAT gives the echo a new id');
+  }
 
   it('translates an ICMP error about a SNATed flow back to the inside', () => {
     const n = twoTier();
