@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Lab, nsExec, plug, tunnelZone, type LabVm } from '../helpers/lab.ts';
+
+const MM_CTL = fileURLToPath(new URL('../../bin/mm-ctl.js', import.meta.url));
 
 describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, () => {
   let lab: Lab;
@@ -18,6 +22,26 @@ describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, (
     await plug(lab, b, h2, vm2);
   });
   after(async () => lab?.destroy());
+
+  it('binds and unbinds through mm-ctl on the host, as Nova does', async () => {
+    const h1 = lab.hosts[0]!;
+    const b = (await lab.call('GET', '/bridges')).json[0].id;
+    const vm = await lab.addVm(h1, { mac: '02:00:0a:0a:00:03', cidr: '10.10.0.3/24' });
+    const port = await lab.create(`/bridges/${b}/ports`, { type: 'Bridge' });
+    const sock = ['--socket', join(lab.dir, `${h1.name}.sock`)];
+    const ok = await nsExec(h1.ns, [process.execPath, MM_CTL, '--bind-port', port, vm.ifname, ...sock]);
+    assert.equal(ok.code, 0, ok.stderr);
+    await lab.until(async () => (await lab.call('GET', `/ports/${port}`)).json.active === true, 'mm-ctl bound port active');
+    assert.equal((await nsExec(vm.ns, ['ping', '-c', '1', '-W', '2', '10.10.0.2'])).code, 0);
+    const bad = await nsExec(h1.ns, [process.execPath, MM_CTL, '--bind-port', 'not-a-port', 'x', ...sock]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^mm-ctl: not-a-port is not a port id\n$/);
+    assert.equal((await nsExec(h1.ns, [process.execPath, MM_CTL, '--unbind-port', port, ...sock])).code, 0);
+    await lab.until(async () => (await lab.call('GET', `/ports/${port}`)).json.active === false, 'unbound port inactive');
+    assert.equal((await lab.call('GET', `/ports/${port}`)).json.hostId, null);
+    const down = await nsExec(h1.ns, [process.execPath, MM_CTL, '--unbind-port', port, '--socket', '/nonexistent.sock']);
+    assert.match(down.stderr, /^mm-ctl: the agent is not running/);
+  });
 
   it('pings across hosts through the VXLAN overlay', async () => {
     const r = await nsExec(vm1.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.10.0.2']);
