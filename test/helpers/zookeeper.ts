@@ -65,7 +65,7 @@ export class ZooKeeperServer {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = null;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');

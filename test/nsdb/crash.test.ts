@@ -14,12 +14,16 @@ const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/
  */
 async function writeUntilKilled(cluster: ClusterProcess, acksBeforeKill: number): Promise<string[]> {
   const acked: string[] = [];
+  const refused = new Map<number, number>();
   let killed = false;
+  const deadline = Date.now() + 30_000;
   const writer = async (w: number) => {
     for (let i = 0; !killed; i++) {
+      if (Date.now() > deadline) throw new Error(`only ${acked.length} writes acknowledged in 30 s; refused: ${JSON.stringify([...refused])}`);
       try {
         const r = await fetch(`${cluster.url}/routers`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ name: `w${w}-${i}` }) });
         if (r.status === 201) acked.push(r.headers.get('location')!.split('/').pop()!);
+        else refused.set(r.status, (refused.get(r.status) ?? 0) + 1);
       } catch {
         return; // connection died with the process
       }
