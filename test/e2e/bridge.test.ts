@@ -47,4 +47,20 @@ describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, (
     const r = await nsExec(vm1.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.10.0.2']);
     assert.equal(r.code, 0, r.stdout + r.stderr + lab.hosts.map((h) => h.log.join('')).join('\n'));
   });
+
+  it('keeps forwarding on its cached topology while the cluster is down, and reconnects', async () => {
+    const port = lab.cluster.port;
+    await lab.cluster.kill9();
+    const r = await nsExec(vm1.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.10.0.2']);
+    assert.equal(r.code, 0, 'the overlay works without the cluster');
+    await lab.restartCluster(port);
+    for (const h of lab.hosts) await lab.until(async () => (await lab.call('GET', `/hosts/${h.id}`)).json.alive === true, `${h.name} alive again`, 30_000);
+  });
+
+  it('detaches a port whose interface vanishes', async () => {
+    const ports = (await lab.call('GET', '/ports')).json as { id: string; interfaceName: string; active: boolean }[];
+    const p = ports.find((x) => x.interfaceName === vm2.ifname)!;
+    await nsExec(lab.hosts[1]!.ns, ['ip', 'link', 'del', vm2.ifname]);
+    await lab.until(async () => (await lab.call('GET', `/ports/${p.id}`)).json.active === false, 'port inactive once its interface is gone');
+  });
 });

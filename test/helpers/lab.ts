@@ -90,6 +90,11 @@ export class Lab {
     return lab;
   }
 
+  /** Starts the cluster again on the same port and data (after a kill). */
+  async restartCluster(port: number): Promise<void> {
+    this.cluster = await ClusterProcess.start(['--data-dir', join(this.dir, 'nsdb')], port, '0.0.0.0');
+  }
+
   // Tests walk DTOs of every shape; typing each would restate the API in the tests.
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; location: string | null }> {
     const r = await fetch(`${this.api}${path}`, {
