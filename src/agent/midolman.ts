@@ -52,6 +52,7 @@ export async function main(argv: string[]): Promise<void> {
     batchDone: () => workflow.releaseParked(),
   });
   await dp.openTunnel(tunnelPort);
+  const gre = dp.openGre();
 
   let reconcileSoon: NodeJS.Immediate | null = null;
   const cache = new TopologyCache(
@@ -74,7 +75,9 @@ export async function main(argv: string[]): Promise<void> {
       if (!p?.hostId || p.hostId === hostId || !cache.activePorts.has(id)) return null;
       for (const tz of cache.tunnelZones()) {
         const peer = tz.hostAddresses[p.hostId];
-        if (peer && tz.hostIds.includes(hostId) && tz.hostIds.includes(p.hostId)) return { peer, vni: p.tunnelKey };
+        if (peer && tz.type !== 'vtep' && tz.hostIds.includes(hostId) && tz.hostIds.includes(p.hostId)) {
+          return { peer, vni: p.tunnelKey, encap: tz.type === 'gre' ? 'gre' : 'vxlan' };
+        }
       }
       return null;
     },
@@ -165,7 +168,7 @@ export async function main(argv: string[]): Promise<void> {
     workflow.tick();
     void reconcile();
   }, 1000);
-  console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, VXLAN on UDP ${tunnelPort}`);
+  console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`);
 
   const stop = async () => {
     clearInterval(timer);

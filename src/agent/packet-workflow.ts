@@ -16,8 +16,8 @@ import type { TopologyCache } from './topology-cache.ts';
 export interface PortLocator {
   /** The local datapath port, if the port is bound and active here. */
   isLocal(portId: string): boolean;
-  /** (peer tunnel address, VNI) to reach the port on another host, or null (not active anywhere). */
-  remote(portId: string): { peer: string; vni: number } | null;
+  /** How to reach the port on another host (peer tunnel address, key, encapsulation), or null. */
+  remote(portId: string): { peer: string; vni: number; encap: 'vxlan' | 'gre' } | null;
   /** The local port with this tunnel key. */
   byTunnelKey(key: number): string | null;
 }
@@ -118,18 +118,18 @@ export class PacketWorkflow {
    */
   private pushState(res: SimResult, now: number): void {
     if (res.stateKeys.length === 0) return;
-    const peers = new Set<string>();
+    const peers = new Map<string, 'vxlan' | 'gre'>();
     for (const o of res.outputs) {
       if (this.where.isLocal(o.portId)) continue;
       const r = this.where.remote(o.portId);
-      if (r) peers.add(r.peer);
+      if (r) peers.set(r.peer, r.encap);
     }
     if (peers.size === 0) return;
     const entries = exportState(this.state, res.stateKeys, now);
     if (entries.length === 0) return;
     const msg = Buffer.from(JSON.stringify(entries));
-    for (const peer of peers) {
-      this.dp.tunnel(peer, this.opts.tunnelPort, FLOW_STATE_VNI, msg);
+    for (const [peer, encap] of peers) {
+      this.dp.tunnel(peer, this.opts.tunnelPort, FLOW_STATE_VNI, msg, encap);
       this.counters.stateSent += entries.length;
     }
   }
@@ -180,7 +180,7 @@ export class PacketWorkflow {
       this.counters.dropped++;
       return;
     }
-    this.dp.tunnel(r.peer, this.opts.tunnelPort, r.vni, bytes);
+    this.dp.tunnel(r.peer, this.opts.tunnelPort, r.vni, bytes, r.encap);
   }
 
   /** A frame from a peer host: the ingress host already simulated it; hand it to the port. */

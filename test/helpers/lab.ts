@@ -220,8 +220,8 @@ export async function metrics(lab: Lab, host: LabHost): Promise<any> {
   return JSON.parse(stdout);
 }
 
-export async function tunnelZone(lab: Lab): Promise<string> {
-  const tz = await lab.create('/tunnel_zones', { name: 'tz', type: 'vxlan' });
+export async function tunnelZone(lab: Lab, type: 'vxlan' | 'gre' = 'vxlan'): Promise<string> {
+  const tz = await lab.create('/tunnel_zones', { name: 'tz', type });
   for (const h of lab.hosts) {
     const r = await fetch(`${lab.api}/tunnel_zones/${tz}/hosts`, {
       method: 'POST',

@@ -15,11 +15,14 @@ export const sys = {
   write: libc.func('long write(int fd, const void *buf, unsigned long count)'),
   read: libc.func('long read(int fd, void *buf, unsigned long count)'),
   ifNameToIndex: libc.func('unsigned int if_nametoindex(const char *name)'),
+  sendto: libc.func('long sendto(int fd, const void *buf, unsigned long len, int flags, const void *addr, uint32_t addrlen)'),
 };
 
 export const errno = (): number => koffi.errno();
 
 export const AF_PACKET = 17;
+export const AF_INET = 2;
+export const IPPROTO_GRE = 47;
 export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;

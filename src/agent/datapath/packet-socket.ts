@@ -65,12 +65,31 @@ class NativeBatch {
   }
 }
 
+/** Receives batches of datagrams from a non-blocking socket into native buffers. */
+export class BatchReceiver {
+  private readonly rx = new NativeBatch();
+
+  constructor(readonly fd: number) {}
+
+  receive(each: (frame: Uint8Array) => void): number {
+    for (let i = 0; i < BATCH; i++) this.rx.setLength(i, SLOT);
+    const n = sys.recvmmsg(this.fd, this.rx.headers, BATCH, MSG_DONTWAIT, null) as number;
+    if (n <= 0) return 0;
+    for (let i = 0; i < n; i++) each(this.rx.frame(i, this.rx.received(i)));
+    return n;
+  }
+
+  free(): void {
+    this.rx.free();
+  }
+}
+
 /**
  * An AF_PACKET socket bound to one interface: every frame in, any frame out, in batches, never
  * blocking. The agent polls its fd for readiness (see poller.ts).
  */
 export class PacketSocket {
-  private readonly rx = new NativeBatch();
+  private readonly rx: BatchReceiver;
   private readonly tx = new NativeBatch();
   private closed = false;
 
@@ -78,7 +97,9 @@ export class PacketSocket {
     readonly fd: number,
     readonly ifname: string,
     readonly ifindex: number,
-  ) {}
+  ) {
+    this.rx = new BatchReceiver(fd);
+  }
 
   static open(ifname: string): PacketSocket {
     const ifindex = sys.ifNameToIndex(ifname) as number;
@@ -103,12 +124,7 @@ export class PacketSocket {
 
   /** Reads up to BATCH waiting frames; `each` gets a view valid only during the call. */
   receive(each: (frame: Uint8Array) => void): number {
-    if (this.closed) return 0;
-    for (let i = 0; i < BATCH; i++) this.rx.setLength(i, SLOT);
-    const n = sys.recvmmsg(this.fd, this.rx.headers, BATCH, MSG_DONTWAIT, null) as number;
-    if (n <= 0) return 0;
-    for (let i = 0; i < n; i++) each(this.rx.frame(i, this.rx.received(i)));
-    return n;
+    return this.closed ? 0 : this.rx.receive(each);
   }
 
   /** Sends frames in batches; returns how many went out (the rest: no buffer space). */

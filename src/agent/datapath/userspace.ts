@@ -1,11 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { GreSocket } from './gre.ts';
 import { PacketSocket } from './packet-socket.ts';
 import { Poller } from './poller.ts';
 
 export interface DatapathHandlers {
   /** A frame arrived on a bound interface (the view is valid only during the call). */
   frame(portId: string, bytes: Uint8Array): void;
-  /** A VXLAN packet arrived from a peer host: the VNI and the inner frame. */
+  /** A VXLAN or GRE packet arrived from a peer host: the VNI (GRE key) and the inner frame. */
   tunnel(vni: number, inner: Uint8Array, from: string): void;
   /** After a batch: a good moment to flush queued output. */
   batchDone(): void;
@@ -21,11 +22,16 @@ export class UserspaceDatapath {
   private readonly queued = new Map<string, Uint8Array[]>();
   private readonly poller: Poller;
   private udp: Socket | null = null;
+  private gre: GreSocket | null = null;
   readonly counters = { rxFrames: 0, txFrames: 0, txDropped: 0, tunnelRx: 0, tunnelTx: 0, tunnelMalformed: 0 };
 
   constructor(private readonly h: DatapathHandlers) {
     this.poller = new Poller((fds) => {
       for (const fd of fds) {
+        if (fd === this.gre?.fd) {
+          this.counters.tunnelRx += this.gre.receive((key, inner, from) => h.tunnel(key, inner, from), () => this.counters.tunnelMalformed++);
+          continue;
+        }
         const p = this.byFd.get(fd);
         if (!p) continue;
         // Drain what is there now, a few batches at most, so one busy port cannot starve the rest.
@@ -59,6 +65,21 @@ export class UserspaceDatapath {
     this.udp = udp;
   }
 
+  /** GRE tunnel zones need a raw socket (protocol 47); returns false where the kernel refuses it. */
+  openGre(): boolean {
+    try {
+      this.gre = GreSocket.open();
+      this.watchAll();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private watchAll(): void {
+    this.poller.watch([...this.byFd.keys(), ...(this.gre ? [this.gre.fd] : [])]);
+  }
+
   hasPort(portId: string): boolean {
     return this.byPort.has(portId);
   }
@@ -72,7 +93,7 @@ export class UserspaceDatapath {
     const sock = PacketSocket.open(ifname);
     this.byPort.set(portId, sock);
     this.byFd.set(sock.fd, { portId, sock });
-    this.poller.watch([...this.byFd.keys()]);
+    this.watchAll();
   }
 
   removePort(portId: string): void {
@@ -80,7 +101,7 @@ export class UserspaceDatapath {
     if (!sock) return;
     this.byPort.delete(portId);
     this.byFd.delete(sock.fd);
-    this.poller.watch([...this.byFd.keys()]);
+    this.watchAll();
     sock.close();
   }
 
@@ -93,8 +114,12 @@ export class UserspaceDatapath {
     return true;
   }
 
-  /** Sends a frame to a peer host in VXLAN with the egress port's tunnel key as VNI. */
-  tunnel(peer: string, port: number, vni: number, frame: Uint8Array): void {
+  /** Sends a frame to a peer host, the egress port's tunnel key as VNI (VXLAN) or key (GRE). */
+  tunnel(peer: string, port: number, vni: number, frame: Uint8Array, encap: 'vxlan' | 'gre' = 'vxlan'): void {
+    if (encap === 'gre') {
+      if (this.gre?.send(peer, vni, frame)) this.counters.tunnelTx++;
+      return;
+    }
     if (!this.udp) return;
     const hdr = Buffer.alloc(8);
     hdr[0] = 0x08;
@@ -116,6 +141,7 @@ export class UserspaceDatapath {
   async close(): Promise<void> {
     for (const id of [...this.byPort.keys()]) this.removePort(id);
     this.udp?.close();
+    this.gre?.close();
     await this.poller.close();
   }
 }
