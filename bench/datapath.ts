@@ -36,11 +36,14 @@ function bgExec(ns: string, args: string[]): Promise<string> {
   });
 }
 
-/** Frames per second arriving at the sink while the generator blasts through the DUT. */
+/**
+ * Frames per second arriving at the sink while the generator blasts through the DUT. The
+ * generator and sink share CPU 0; the forwarder under test gets CPU 1 to itself.
+ */
 async function throughput(pkt: string, gen: LabVm, sink: LabVm, vary: boolean, extra?: () => Promise<unknown>): Promise<number> {
-  const counted = bgExec(sink.ns, [pkt, 'sink', 'eth0', String(SECONDS + 1)]);
+  const counted = bgExec(sink.ns, ['taskset', '-c', '0', pkt, 'sink', 'eth0', String(SECONDS + 1)]);
   await new Promise((r) => setTimeout(r, 300));
-  const [, , received] = await Promise.all([extra?.(), bgExec(gen.ns, [pkt, 'gen', 'eth0', String(SECONDS), vary ? '1' : '0']), counted]);
+  const [, , received] = await Promise.all([extra?.(), bgExec(gen.ns, ['taskset', '-c', '0', pkt, 'gen', 'eth0', String(SECONDS), vary ? '1' : '0']), counted]);
   return Number(received.trim()) / SECONDS;
 }
 
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     await nsExec(sink.ns, ['ip', 'neigh', 'replace', '10.77.0.1', 'lladdr', gen.mac, 'dev', 'eth0']);
 
     // (a) the C forwarder, gen side -> sink side.
-    const a = await throughput(pkt, gen, sink, false, () => bgExec(dut.ns, [pkt, 'fwd', gen.ifname, sink.ifname, String(SECONDS + 0.5)]));
+    const a = await throughput(pkt, gen, sink, false, () => bgExec(dut.ns, ['taskset', '-c', '1', pkt, 'fwd', gen.ifname, sink.ifname, String(SECONDS + 0.5)]));
     emit('a_c_forwarder', 'pps', a, 'frames/s');
 
     // (b) the Linux bridge between the same two veths.
@@ -81,7 +84,8 @@ async function main(): Promise<void> {
     for (const i of [gen.ifname, sink.ifname]) await nsExec(dut.ns, ['ip', 'link', 'set', i, 'nomaster']);
     await nsExec(dut.ns, ['ip', 'link', 'del', 'br0']);
 
-    // (c)-(e) our agent: one virtual bridge, the two veths bound to its ports.
+    // (c)-(e) our agent (all its threads on CPU 1): one virtual bridge, the two veths bound to its ports.
+    await run('taskset', ['-a', '-c', '-p', '1', String(dut.agent.pid)]);
     const net = await lab.create('/bridges', { name: 'bench' });
     await plug(lab, net, dut, gen);
     await plug(lab, net, dut, sink);

@@ -35,10 +35,12 @@ export class UserspaceDatapath {
         const p = this.byFd.get(fd);
         if (!p) continue;
         // Drain what is there now, a few batches at most, so one busy port cannot starve the rest.
+        // Output is flushed after each batch: queued frames may still be views of its buffers.
         for (let i = 0; i < 8; i++) {
           const n = p.sock.receive((f) => h.frame(p.portId, f));
           this.counters.rxFrames += n;
           if (n === 0) break;
+          this.flush();
         }
       }
       h.batchDone();
@@ -105,12 +107,15 @@ export class UserspaceDatapath {
     sock.close();
   }
 
-  /** Queues a frame for a local port; sent at the end of the batch. */
+  /**
+   * Queues a frame for a local port, without copying: it goes out when the current receive batch
+   * is flushed, before the buffer it may live in is reused.
+   */
   output(portId: string, frame: Uint8Array): boolean {
     if (!this.byPort.has(portId)) return false;
     let q = this.queued.get(portId);
     if (!q) this.queued.set(portId, (q = []));
-    q.push(frame.slice());
+    q.push(frame);
     return true;
   }
 
