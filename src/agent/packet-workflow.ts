@@ -9,6 +9,7 @@ import type { Rewrites } from '../simulation/flow-match.ts';
 import type { UserspaceDatapath } from './datapath/userspace.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
 import { exportState, FLOW_STATE_VNI, importState, type StateEntry } from './flow-state.ts';
+import { decodeMultiPort, encodeMultiPort, MULTI_PORT_VNI } from './multi-port.ts';
 import { applyRewrites, isEmpty } from './rewrite.ts';
 import type { TopologyCache } from './topology-cache.ts';
 
@@ -162,11 +163,36 @@ export class PacketWorkflow {
     if (res.action === 'forward') this.execute(res.outputs, frame, null);
   }
 
-  /** Sends the frame out of each output, rewritten; to local ports directly, else over the tunnel. */
+  /**
+   * Sends the frame out of each output, rewritten: to local ports directly; to other hosts over
+   * the tunnel, once per host when several of its ports get the same bytes (a flood), with the
+   * list of ports for the receiver to fan out to.
+   */
   private execute(outputs: readonly { portId: string; rewrites: Rewrites }[], frame: Ethernet, original: Uint8Array | null): void {
+    const bytesFor = (r: Rewrites) => (original && isEmpty(r) ? original : buildEthernet(applyRewrites(frame, r)));
+    if (outputs.length === 1) {
+      this.deliver(outputs[0]!.portId, bytesFor(outputs[0]!.rewrites));
+      return;
+    }
+    const remote = new Map<string, { peer: string; encap: 'vxlan' | 'gre'; keys: number[]; bytes: Uint8Array }>();
     for (const o of outputs) {
-      const bytes = original && isEmpty(o.rewrites) ? original : buildEthernet(applyRewrites(frame, o.rewrites));
-      this.deliver(o.portId, bytes);
+      if (this.where.isLocal(o.portId)) {
+        this.dp.output(o.portId, bytesFor(o.rewrites));
+        continue;
+      }
+      const r = this.where.remote(o.portId);
+      if (!r) {
+        this.counters.dropped++;
+        continue;
+      }
+      const group = `${r.peer}|${JSON.stringify(o.rewrites)}`;
+      const g = remote.get(group);
+      if (g) g.keys.push(r.vni);
+      else remote.set(group, { peer: r.peer, encap: r.encap, keys: [r.vni], bytes: bytesFor(o.rewrites) });
+    }
+    for (const g of remote.values()) {
+      if (g.keys.length === 1) this.dp.tunnel(g.peer, this.opts.tunnelPort, g.keys[0]!, g.bytes, g.encap);
+      else this.dp.tunnel(g.peer, this.opts.tunnelPort, MULTI_PORT_VNI, encodeMultiPort(g.keys, g.bytes), g.encap);
     }
   }
 
@@ -191,6 +217,12 @@ export class PacketWorkflow {
       } catch {
         this.counters.stateMalformed++;
       }
+      return;
+    }
+    if (vni === MULTI_PORT_VNI) {
+      const m = decodeMultiPort(inner);
+      if (!m) this.counters.tunnelUnknownKey++;
+      else for (const key of m.keys) this.onTunnel(key, m.frame, now);
       return;
     }
     const port = this.where.byTunnelKey(vni);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Lab, nsExec, plug, tunnelZone, type LabVm } from '../helpers/lab.ts';
+import { Lab, metrics, nsExec, plug, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
 
 const MM_CTL = fileURLToPath(new URL('../../bin/mm-ctl.js', import.meta.url));
 
@@ -20,6 +20,7 @@ describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, (
     vm2 = await lab.addVm(h2, { mac: '02:00:0a:0a:00:02', cidr: '10.10.0.2/24' });
     await plug(lab, b, h1, vm1);
     await plug(lab, b, h2, vm2);
+    await plug(lab, b, h2, await lab.addVm(h2, { mac: '02:00:0a:0a:00:04', cidr: '10.10.0.4/24' }));
   });
   after(async () => lab?.destroy());
 
@@ -46,6 +47,17 @@ describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, (
   it('pings across hosts through the VXLAN overlay', async () => {
     const r = await nsExec(vm1.ns, ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.10.0.2']);
     assert.equal(r.code, 0, r.stdout + r.stderr + lab.hosts.map((h) => h.log.join('')).join('\n'));
+  });
+
+  it('floods once per host: one tunnelled copy fans out to the ports there', async () => {
+    const [h1, h2] = lab.hosts as [LabHost, LabHost];
+    const before1 = (await metrics(lab, h1)).datapath;
+    const before2 = (await metrics(lab, h2)).datapath;
+    // A broadcast ping: one frame for every port of the bridge, two of them on host2.
+    await nsExec(vm1.ns, ['ping', '-b', '-c', '1', '-W', '1', '10.10.0.255']);
+    const after1 = (await metrics(lab, h1)).datapath;
+    await lab.until(async () => (await metrics(lab, h2)).datapath.txFrames >= before2.txFrames + 2, 'both host2 ports got the frame');
+    assert.equal(after1.tunnelTx - before1.tunnelTx, 1, 'one copy crossed the overlay');
   });
 
   it('keeps forwarding on its cached topology while the cluster is down, and reconnects', async () => {
