@@ -1,0 +1,73 @@
+/** The MidoNet REST API as midonet-cli uses it: login, vendor media types, MidoNet's error messages. */
+
+export type Dto = Record<string, unknown> & { uri?: string; id?: string };
+
+export class ApiFailure extends Error {}
+
+const VND = (name: string) => `application/vnd.org.midonet.${name}+json`;
+
+export class ApiClient {
+  private token: string | null = null;
+
+  constructor(
+    readonly base: string,
+    private readonly tenant: string | null,
+  ) {}
+
+  async login(user: string, password: string, project: string | null): Promise<void> {
+    const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+    if (project) headers['x-auth-project'] = project;
+    const r = await fetch(`${this.base}/login`, { method: 'POST', headers });
+    if (r.status !== 200) throw new ApiFailure(`login failed (${r.status})`);
+    this.token = /sessionId=([^;]+)/.exec(r.headers.get('set-cookie') ?? '')?.[1] ?? null;
+  }
+
+  private async call(method: string, url: string, media: string | null, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (media) headers[body === undefined ? 'accept' : 'content-type'] = VND(media);
+    if (this.token) headers['x-auth-token'] = this.token;
+    const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (r.status >= 400) {
+      const text = await r.text();
+      let message = text || r.statusText;
+      try {
+        const e = JSON.parse(text) as { message?: string; violations?: { property: string; message: string }[] };
+        message = e.violations?.length ? e.violations.map((v) => `${v.property} ${v.message}`).join('; ') : (e.message ?? message);
+      } catch {
+        // not JSON
+      }
+      throw new ApiFailure(message || `HTTP ${r.status}`);
+    }
+    return r;
+  }
+
+  url(path: string): string {
+    return path.startsWith('http') ? path : `${this.base}${path}`;
+  }
+
+  async get(path: string, media: string): Promise<Dto> {
+    return (await (await this.call('GET', this.url(path), media)).json()) as Dto;
+  }
+
+  async list(path: string, media: string): Promise<Dto[]> {
+    const url = new URL(this.url(path));
+    if (this.tenant) url.searchParams.set('tenant_id', this.tenant);
+    return (await (await this.call('GET', url.href, media)).json()) as Dto[];
+  }
+
+  /** POSTs and returns the new object (GET of its Location), as midonet-cli does. */
+  async create(path: string, media: string, body: Dto): Promise<Dto> {
+    const r = await this.call('POST', this.url(path), media, body);
+    const location = r.headers.get('location');
+    if (!location) throw new ApiFailure('the API did not say where the new object is');
+    return this.get(location, media);
+  }
+
+  async update(uri: string, media: string, body: Dto): Promise<void> {
+    await this.call('PUT', uri, media, body);
+  }
+
+  async remove(uri: string): Promise<void> {
+    await this.call('DELETE', uri, null);
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ApiClient, ApiFailure } from './client.ts';
+import { CliError, Session, splitWords } from './shell.ts';
+import { ROOT_TYPES, TYPES } from './types.ts';
+
+const DOWN = 'The API server failed to respond normally. The network DB is possibly down. Bye.';
+
+/** ~/.midonetrc [cli] settings. */
+function readRc(): Record<string, string> {
+  const path = join(homedir(), '.midonetrc');
+  if (!existsSync(path)) return {};
+  const out: Record<string, string> = {};
+  let section = '';
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    const line = raw.trim();
+    const s = /^\[(.+)\]$/.exec(line);
+    if (s) section = s[1]!;
+    else if (section === 'cli') {
+      const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line);
+      if (kv) out[kv[1]!] = kv[2]!;
+    }
+  }
+  return out;
+}
+
+function complete(session: Session, line: string): [string[], string] {
+  const words = splitWords(line);
+  const last = line.endsWith(' ') ? '' : (words.at(-1) ?? '');
+  const candidates = new Set(['list', 'show', 'create', 'add', 'set', 'clear', 'delete', 'describe', 'sett', 'cleart', 'help', 'quit', ...ROOT_TYPES]);
+  for (const w of words) {
+    const t = TYPES[w];
+    if (!t) continue;
+    for (const c of t.children) candidates.add(c);
+    for (const f of t.fields) candidates.add(f.name);
+  }
+  for (const a of session.knownAliases()) candidates.add(a);
+  return [[...candidates].filter((c) => c.startsWith(last)).sort(), last];
+}
+
+/** midonet-cli: MidoNet's operator shell, same grammar, settings and output. */
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'midonet-url': { type: 'string' },
+        'no-auth': { type: 'boolean', short: 'A' },
+        eval: { type: 'string', short: 'e', multiple: true },
+        user: { type: 'string', short: 'u' },
+        password: { type: 'boolean', short: 'p' },
+        'project-id': { type: 'string', short: 'i' },
+        tenant: { type: 'string' },
+        json: { type: 'boolean' },
+        debug: { type: 'boolean', short: 'd' },
+      },
+      allowPositionals: true,
+    }));
+  } catch (err) {
+    console.error(`midonet-cli: ${(err as Error).message}`);
+    return 2;
+  }
+  const rc = readRc();
+  const url = (values['midonet-url'] ?? process.env.MIDO_API_URL ?? rc.api_url ?? 'http://127.0.0.1:8181/midonet-api').replace(/\/$/, '');
+  const user = values.user ?? process.env.MIDO_USER ?? rc.username;
+  const project = values['project-id'] ?? process.env.MIDO_PROJECT_ID ?? rc.project_id ?? null;
+  const tenant = values.tenant ?? process.env.MIDO_TENANT ?? rc.tenant ?? null;
+  const api = new ApiClient(url, tenant);
+  try {
+    if (!values['no-auth']) {
+      const password = process.env.MIDO_PASSWORD ?? rc.password;
+      if (!user || password === undefined) {
+        console.error('midonet-cli: username and password are required (or -A for no authentication)');
+        return 2;
+      }
+      await api.login(user, password, project);
+    }
+    const root = await api.get('', 'Application-v5');
+    await api.get('/system_state', 'SystemState-v2');
+    const interactive = !values.eval && process.stdin.isTTY === true;
+    const session = new Session(api, root, interactive);
+    session.tenant = tenant;
+    const runOne = async (line: string): Promise<boolean> => {
+      try {
+        for (const out of await session.run(line)) console.log(out);
+        return true;
+      } catch (err) {
+        if (err instanceof CliError || err instanceof ApiFailure) console.error(`${err instanceof ApiFailure ? 'Error: ' : ''}${err.message}`);
+        else if (err instanceof TypeError && String(err.message).includes('fetch')) console.error(`Error: cannot reach the MidoNet API at ${url}`);
+        else console.error(`Error: ${(err as Error).message}`);
+        return false;
+      }
+    };
+    if (values.eval) {
+      for (const cmd of values.eval) if (!(await runOne(cmd))) return 1;
+      return 0;
+    }
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      prompt: 'midonet> ',
+      terminal: interactive,
+      completer: (line: string) => complete(session, line),
+      historySize: 1000,
+    });
+    if (interactive) rl.prompt();
+    let failed = false;
+    for await (const line of rl) {
+      const cmd = line.trim();
+      if (cmd === 'quit' || cmd === 'exit') break;
+      if (!(await runOne(cmd))) failed = true;
+      if (interactive) rl.prompt();
+    }
+    rl.close();
+    return failed && !interactive ? 1 : 0;
+  } catch (err) {
+    if (values.debug) console.error(err);
+    console.error(DOWN);
+    return 1;
+  }
+}

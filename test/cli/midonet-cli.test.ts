@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ClusterProcess } from '../helpers/cluster.ts';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../bin/midonet-cli.js', import.meta.url));
+
+/** Types commands into midonet-cli on a pseudo-terminal (as an operator would); returns the screen text. */
+function interactive(url: string, input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('script', ['-qc', `${process.execPath} ${CLI} -A --midonet-url=${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: tmpdir() } });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('exit', () => resolve(out.replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')));
+    // Lines one by one, each after the previous answer had time to come.
+    const lines = input.split('\n');
+    const feed = (i: number) => {
+      if (i >= lines.length) return void p.stdin.end();
+      p.stdin.write(`${lines[i]}\n`);
+      setTimeout(() => feed(i + 1), 250);
+    };
+    setTimeout(() => feed(0), 1200);
+  });
+}
+
+describe('midonet-cli', { timeout: 120_000 }, () => {
+  let cluster: ClusterProcess;
+  let dir: string;
+  const hosts: Record<string, string> = {};
+  let router: string;
+  const api = (path: string, init?: RequestInit) => fetch(`${cluster.url}${path}`, { ...init, headers: { accept: 'application/json', 'content-type': 'application/json' } });
+  const post = async (path: string, body: unknown) => (await api(path, { method: 'POST', body: JSON.stringify(body) })).headers.get('location')!.split('/').pop()!;
+  const get = async (path: string) => (await api(path)).json() as Promise<any>;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    cluster = await ClusterProcess.start(['--data-dir', dir]);
+    for (const name of ['controller', 'gateway1', 'gateway2', 'compute1']) hosts[name] = await post('/hosts', { name });
+    // The edge router and its uplink ports, as the quickstart's chapter 6 leaves them.
+    router = await post('/routers', { name: 'Edge Router' });
+    await post(`/routers/${router}/ports`, { type: 'Router', portAddress: '198.51.100.2', networkLength: 30, portMac: 'fa:16:3e:11:11:11' });
+    await post(`/routers/${router}/ports`, { type: 'Router', portAddress: '203.0.113.2', networkLength: 30, portMac: 'fa:16:3e:22:22:22' });
+  });
+  after(async () => {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('replays the quickstart: tunnel zone, host registration, BGP uplinks (interactive, with aliases)', async () => {
+    const screen = await interactive(cluster.url, [
+      'tunnel-zone create name tz type vxlan',
+      'list tunnel-zone',
+      'list host',
+      'tunnel-zone tzone0 add member host host0 address 192.0.2.10',
+      'tunnel-zone tzone0 add member host host1 address 192.0.2.11',
+      'tunnel-zone tzone0 add member host host2 address 192.0.2.12',
+      'tunnel-zone tzone0 add member host host3 address 192.0.2.13',
+      'router list',
+      'router router0 port list',
+      'router router0 set asn 64512',
+      'router router0 add bgp-peer asn 64513 address 198.51.100.1',
+      'router router0 add bgp-peer asn 64514 address 203.0.113.1',
+      'router router0 list bgp-peer',
+      'router router0 bgp-peer peer0 set password BGP_PASSWORD',
+      'router router0 bgp-peer peer1 set password BGP_PASSWORD',
+      'router router0 bgp-peer peer0 set connect-retry 10',
+      'router router0 bgp-peer peer0 set hold-time 5',
+      'router router0 bgp-peer peer0 set keep-alive 5',
+      'router router0 list bgp-peer',
+      'router router0 route add src 0.0.0.0/0 dst 198.51.100.0/30 port router0:port0 type normal',
+      'router router0 add bgp-network net 192.0.2.0/24',
+      'router router0 list bgp-network',
+      'quit',
+    ].join('\n'));
+    assert.match(screen, /^tzone0$/m);
+    assert.match(screen, /^tzone tzone0 name tz type vxlan$/m);
+    assert.match(screen, /^host host0 name \S+ alive false$/m);
+    assert.match(screen, /^router router0 name Edge Router state up$/m);
+    assert.match(screen, /^port port0 device router0 state up mac fa:16:3e:(11:11:11|22:22:22) address /m);
+    assert.match(screen, /^router0:peer0$/m);
+    assert.match(screen, /^peer peer0 asn 6451[34] address \S+ keep-alive 5 hold-time 5 connect-retry 10$/m);
+    assert.match(screen, /^router0:route0$/m);
+    assert.match(screen, /^router0:net0$/m);
+    assert.match(screen, /^net net0 net 192\.0\.2\.0\/24$/m);
+
+    const [tz] = await get('/tunnel_zones');
+    assert.equal(tz.type, 'vxlan');
+    const members = await (await fetch(`${cluster.url}/tunnel_zones/${tz.id}/hosts`, { headers: { accept: 'application/vnd.org.midonet.collection.TunnelZoneHost-v1+json' } })).json() as { hostId: string; ipAddress: string }[];
+    assert.deepEqual(members.map((m) => m.ipAddress).sort(), ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13']);
+    assert.deepEqual(new Set(members.map((m) => m.hostId)), new Set(Object.values(hosts)));
+    assert.equal((await get(`/routers/${router}`)).asNumber, 64512);
+    const peers = await get(`/routers/${router}/bgp_peers`) as { asNumber: number; password: string; keepAlive: number; holdTime: number; connectRetry: number }[];
+    assert.equal(peers.length, 2);
+    assert.ok(peers.every((p) => p.password === 'BGP_PASSWORD'));
+    assert.equal(peers.filter((p) => p.keepAlive === 5 && p.holdTime === 5 && p.connectRetry === 10).length, 1);
+    const routes = await get(`/routers/${router}/routes`) as { type: string; dstNetworkAddr: string; dstNetworkLength: number }[];
+    assert.ok(routes.some((r) => r.type === 'Normal' && r.dstNetworkAddr === '198.51.100.0' && r.dstNetworkLength === 30));
+    const nets = await get(`/routers/${router}/bgp_networks`) as { subnetAddress: string }[];
+    assert.deepEqual(nets.map((n) => n.subnetAddress), ['192.0.2.0']);
+  });
+
+  it('replays the Eucalyptus guide with -A --midonet-url= and the gre "add" form', async () => {
+    const screen = await interactive(cluster.url, ['tunnel-zone add name eucatz type gre', 'tunnel-zone list', 'host list', 'quit'].join('\n'));
+    assert.match(screen, /^tzone tzone\d name eucatz type gre$/m);
+    const zones = await get('/tunnel_zones') as { name: string; type: string }[];
+    assert.ok(zones.some((z) => z.name === 'eucatz' && z.type === 'gre'));
+  });
+
+  it('completes verbs, objects and aliases on tab, and carries on after errors', async () => {
+    const screen = await interactive(cluster.url, ['rou\t list', 'foo bar', 'router router9 show', 'quit'].join('\n'));
+    assert.match(screen, /router router\d name Edge Router state up/);
+    assert.match(screen, /Unknown object or command: foo/);
+    assert.match(screen, /Unknown router router9/);
+  });
+
+  it('-e prints UUIDs, one line per error, non-zero exit', async () => {
+    const ok = await run(process.execPath, [CLI, '-A', '--midonet-url', cluster.url, '-e', 'router list']);
+    assert.match(ok.stdout, new RegExp(`^router ${router} name Edge Router state up asn 64512$`, 'm'));
+    for (const cmd of ['nonsense', 'router router9 show', 'router create name x state sideways', 'router list bgp-peer extra']) {
+      const bad = await run(process.execPath, [CLI, '-A', '--midonet-url', cluster.url, '-e', cmd]).catch((e: { code: number; stderr: string }) => e);
+      assert.equal((bad as { code: number }).code, 1, cmd);
+      assert.equal((bad as { stderr: string }).stderr.trim().split('\n').length, 1, `one line for ${cmd}: ${(bad as { stderr: string }).stderr}`);
+    }
+    const down = await run(process.execPath, [CLI, '-A', '--midonet-url', 'http://127.0.0.1:1/midonet-api', '-e', 'router list']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((down as { code: number }).code, 1);
+    assert.equal((down as { stderr: string }).stderr, 'The API server failed to respond normally. The network DB is possibly down. Bye.\n');
+  });
+});
