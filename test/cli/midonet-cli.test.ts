@@ -19,11 +19,12 @@ function interactive(url: string, input: string): Promise<string> {
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
     p.on('exit', () => resolve(out.replace(/\r/g, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')));
-    // Lines one by one, each after the previous answer had time to come.
-    const lines = input.split('\n');
+    // Lines one by one, each after the previous answer had time to come; a tab is typed on its
+    // own, as a key press (readline takes a burst of input for a paste and inserts tabs as text).
+    const chunks = input.split('\n').flatMap((l) => `${l}\n`.split(/(\t)/)).filter((c) => c !== '');
     const feed = (i: number) => {
-      if (i >= lines.length) return void p.stdin.end();
-      p.stdin.write(`${lines[i]}\n`);
+      if (i >= chunks.length) return void p.stdin.end();
+      p.stdin.write(chunks[i]!);
       setTimeout(() => feed(i + 1), 250);
     };
     setTimeout(() => feed(0), 1200);
