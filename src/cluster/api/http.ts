@@ -15,6 +15,8 @@ export interface Ctx {
   version: number;
   /** The parsed JSON body; a malformed or missing body is a 400. */
   body(): unknown;
+  /** The body as sent (for text resources). */
+  raw(): string;
 }
 
 export interface Reply {

@@ -148,6 +148,7 @@ async function dispatch(route: Route, req: FastifyRequest, reply: FastifyReply, 
     user,
     version,
     body: () => parseJson(raw),
+    raw: () => (typeof raw === 'string' ? raw : ''),
   };
   const out = await endpoint.handle(ctx);
   reply.code(out.status).headers(out.headers ?? {});

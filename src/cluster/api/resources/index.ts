@@ -1,4 +1,5 @@
 import type { Route } from '../http.ts';
+import { confRoutes } from './conf.ts';
 import { bridgeRoutes, chainRoutes, portGroupRoutes, routerRoutes } from './devices.ts';
 import { dhcpRoutes } from './dhcp.ts';
 import { hostRoutes } from './hosts.ts';
@@ -26,5 +27,6 @@ export function allRoutes(): Route[] {
     ...dhcpRoutes(),
     ...tableRoutes(),
     ...traceRoutes(),
+    ...confRoutes(),
   ];
 }

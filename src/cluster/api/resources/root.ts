@@ -46,7 +46,7 @@ const NOT_YET: [string, string][] = [
   ['mirrors', 'Mirrors'], ['neutron', 'The Neutron API'], ['pool_members', 'Pool members'], ['pools', 'Pools'],
   ['qos_bw_limit_rules', 'QoS rules'], ['qos_dscp_rules', 'QoS rules'], ['qos_policies', 'QoS policies'],
   ['service_container_groups', 'Service container groups'], ['service_containers', 'Service containers'],
-  ['traces', 'Trace requests'], ['vips', 'VIPs'], ['vteps', 'VTEPs'], ['conf', 'Configuration'],
+  ['traces', 'Trace requests'], ['vips', 'VIPs'], ['vteps', 'VTEPs'],
   ['bridges/:id/dhcpV6', 'DHCPv6'], ['routers/:id/ports/:pid/peering_table', 'Peering tables'],
 ];
 

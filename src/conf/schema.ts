@@ -1,0 +1,55 @@
+/**
+ * The configuration keys this project honours, with MidoNet's defaults and a description for
+ * `mn-conf doc` (MidoNet keeps them as `<key>_description` in its schema files).
+ */
+export interface SchemaEntry {
+  value: string | number | boolean;
+  description: string;
+}
+
+export const SCHEMA: Record<string, SchemaEntry> = {
+  'zookeeper.zookeeper_hosts': { value: '127.0.0.1:2181', description: 'ZooKeeper ensemble the NSDB lives in, host:port[,host:port...].' },
+  'zookeeper.session_timeout': { value: '30s', description: 'ZooKeeper session timeout: session-owned state (host alive, port active) goes this long after its owner dies.' },
+  'zookeeper.root_key': { value: '/midonet', description: 'ZooKeeper path under which MidoNet keeps everything.' },
+  'zookeeper.transaction_attempts': { value: 3, description: 'How many times a storage transaction is retried after losing an optimistic race.' },
+  'cassandra.servers': { value: '', description: 'Cassandra servers (accepted for compatibility; flow state is replicated between agents instead).' },
+  'cassandra.replication_factor': { value: 1, description: 'Cassandra replication factor (accepted for compatibility).' },
+  'cassandra.cluster': { value: 'midonet', description: 'Cassandra cluster name (accepted for compatibility).' },
+  'cluster.rest_api.enabled': { value: true, description: 'Serve the MidoNet REST API.' },
+  'cluster.rest_api.http_host': { value: '0.0.0.0', description: 'Address the REST API listens on.' },
+  'cluster.rest_api.http_port': { value: 8181, description: 'Port the REST API listens on.' },
+  'cluster.rest_api.root_uri': { value: '/midonet-api', description: 'Path the REST API is served under.' },
+  'cluster.auth.provider_class': { value: 'org.midonet.cluster.auth.MockAuthService', description: 'Authentication provider: MockAuthService (everyone is admin) or a static credentials file.' },
+  'cluster.translators.nat.dynamic_port_start': { value: 1024, description: 'First port of the dynamic SNAT range Neutron routers use.' },
+  'cluster.translators.nat.dynamic_port_end': { value: 65535, description: 'Last port of the dynamic SNAT range Neutron routers use.' },
+  'cluster.topology_api.enabled': { value: true, description: 'Serve the topology stream agents follow.' },
+  'agent.midolman.simulation_threads': { value: 2, description: 'Simulation threads (the agent simulates in its main thread; kept for compatibility).' },
+  'agent.midolman.dhcp_mtu': { value: 1500, description: 'Interface MTU offered by DHCP when the subnet sets none.' },
+  'agent.midolman.enable_bridge_arp': { value: true, description: 'Bridges answer ARP for addresses in their ARP tables.' },
+  'agent.midolman.bgp_keepalive': { value: '60s', description: 'BGP keepalive interval, unless the peer sets its own.' },
+  'agent.midolman.bgp_holdtime': { value: '180s', description: 'BGP hold time, unless the peer sets its own.' },
+  'agent.midolman.bgp_connect_retry': { value: '120s', description: 'BGP connect retry interval, unless the peer sets its own.' },
+  'agent.bridge.mac_port_mapping_expire': { value: '15s', description: 'How long a learned MAC stays after its last use.' },
+  'agent.arptable.arp_retry_interval': { value: '10s', description: 'Interval between ARP requests for a next hop.' },
+  'agent.arptable.arp_timeout': { value: '60s', description: 'Give up on a next hop (ICMP host unreachable) after this long.' },
+  'agent.arptable.arp_stale': { value: '60s', description: 'An ARP entry is refreshed after this long.' },
+  'agent.arptable.arp_expiration': { value: '90s', description: 'An ARP entry is dropped after this long.' },
+  'agent.router.max_bgp_peer_routes': { value: 200, description: 'Most routes accepted from one BGP peer.' },
+  'agent.datapath.vxlan_overlay_udp_port': { value: 6677, description: 'UDP port of the VXLAN overlay between agents.' },
+  'agent.datapath.vxlan_vtep_udp_port': { value: 4789, description: 'UDP port for VXLAN to hardware VTEPs.' },
+  'agent.datapath.max_flow_count': { value: 100000, description: 'Most flows an agent keeps; the least recently used go first.' },
+  'agent.openstack.metadata.enabled': { value: false, description: 'Proxy VM requests to 169.254.169.254 to Nova metadata.' },
+  'agent.openstack.metadata.nova_metadata_url': { value: 'http://localhost:8775', description: 'Where the Nova metadata service listens.' },
+  'agent.openstack.metadata.shared_secret': { value: '', description: 'Secret shared with Nova to sign instance ids (X-Instance-ID-Signature).' },
+  'agent.minions.binding_api.unix_socket': { value: '/var/run/midolman/midolman.sock', description: 'Unix socket of the binding API mm-ctl uses.' },
+  'agent.loggers.root': { value: 'INFO', description: 'Log level of the agent.' },
+};
+
+/** MidoNet's shipped templates: sizing for compute and gateway hosts. */
+export const TEMPLATES: Record<string, Record<string, string | number | boolean>> = {
+  default: {},
+  'agent-compute-medium': { 'agent.midolman.simulation_threads': 2, 'agent.datapath.max_flow_count': 350000 },
+  'agent-compute-large': { 'agent.midolman.simulation_threads': 2, 'agent.datapath.max_flow_count': 1500000 },
+  'agent-gateway-medium': { 'agent.midolman.simulation_threads': 4, 'agent.datapath.max_flow_count': 1500000 },
+  'agent-gateway-large': { 'agent.midolman.simulation_threads': 4, 'agent.datapath.max_flow_count': 2500000 },
+};
