@@ -129,6 +129,8 @@ describe('midonet-cli', { timeout: 120_000 }, () => {
       assert.equal((bad as { code: number }).code, 1, cmd);
       assert.equal((bad as { stderr: string }).stderr.trim().split('\n').length, 1, `one line for ${cmd}: ${(bad as { stderr: string }).stderr}`);
     }
+    const json = await run(process.execPath, [CLI, '-A', '--json', '--midonet-url', cluster.url, '-e', 'router list']);
+    assert.equal(JSON.parse(json.stdout.trim()).id, router, '--json prints the API objects');
     const down = await run(process.execPath, [CLI, '-A', '--midonet-url', 'http://127.0.0.1:1/midonet-api', '-e', 'router list']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((down as { code: number }).code, 1);
     assert.equal((down as { stderr: string }).stderr, 'The API server failed to respond normally. The network DB is possibly down. Bye.\n');

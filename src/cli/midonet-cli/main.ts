@@ -84,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     const interactive = !values.eval && process.stdin.isTTY === true;
     const session = new Session(api, root, interactive);
     session.tenant = tenant;
+    session.json = values.json === true;
     const runOne = async (line: string): Promise<boolean> => {
       try {
         for (const out of await session.run(line)) console.log(out);

@@ -36,6 +36,8 @@ export class Session {
   /** id -> the alias path shown for it (router0, router0:port0). */
   private readonly shown = new Map<string, string>();
   tenant: string | null = null;
+  /** --json: objects printed as their API JSON, one per line, for scripts. */
+  json = false;
 
   constructor(
     private readonly api: ApiClient,
@@ -142,6 +144,10 @@ export class Session {
 
   /** One line for an object: "<label> <alias> <field> <value> ...", unset fields left out. */
   private line(parent: Node | null, type: CliType, d: Dto): string {
+    if (this.json) {
+      this.alias(parent, type, d);
+      return JSON.stringify(d);
+    }
     const words = [type.label, type.key && parent ? this.refShown(this.idOf(parent.type, parent.dto)) : this.display(parent, type, d)];
     for (const f of type.fields) {
       if (f.name === 'device' && parent) {
