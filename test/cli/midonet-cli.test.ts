@@ -129,6 +129,13 @@ describe('midonet-cli', { timeout: 120_000 }, () => {
       assert.equal((bad as { code: number }).code, 1, cmd);
       assert.equal((bad as { stderr: string }).stderr.trim().split('\n').length, 1, `one line for ${cmd}: ${(bad as { stderr: string }).stderr}`);
     }
+    const rules = await run(process.execPath, [CLI, '-A', '--midonet-url', cluster.url,
+      '-e', 'chain create name guard',
+      '-e', 'chain chain0 add rule src !10.0.0.0/8 proto 6 dst-port 22 type drop',
+      '-e', 'chain chain0 add rule type snat action accept target 192.0.2.1-192.0.2.2:1000-2000 out-ports !router0:port0',
+      '-e', 'chain chain0 rule list']);
+    assert.match(rules.stdout, /^rule \S+ type drop pos 2 src !10\.0\.0\.0\/8 proto 6 dst-port 22/m);
+    assert.match(rules.stdout, /^rule \S+ type snat pos 1 out-ports !\S+ action accept target 192\.0\.2\.1-192\.0\.2\.2:1000-2000/m);
     const json = await run(process.execPath, [CLI, '-A', '--json', '--midonet-url', cluster.url, '-e', 'router list']);
     assert.equal(JSON.parse(json.stdout.trim()).id, router, '--json prints the API objects');
     const down = await run(process.execPath, [CLI, '-A', '--midonet-url', 'http://127.0.0.1:1/midonet-api', '-e', 'router list']).catch((e: { code: number; stderr: string }) => e);

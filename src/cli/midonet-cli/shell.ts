@@ -133,7 +133,12 @@ export class Session {
     for (let i = 0; i < words.length; i += 2) {
       const f = this.fieldOf(type, words[i]!);
       if (!f.set || f.readOnly) throw new CliError(`${f.name} cannot be set`);
-      const value = f.ref ? await this.resolveRef(f.ref, words[i + 1]!, path) : words[i + 1]!;
+      let raw = words[i + 1]!;
+      if (f.inv) {
+        d[f.inv] = raw.startsWith('!');
+        if (raw.startsWith('!')) raw = raw.slice(1);
+      }
+      const value = !f.ref ? raw : f.list ? (await Promise.all(raw.split(',').filter(Boolean).map((r) => this.resolveRef(f.ref!, r, path)))).join(',') : await this.resolveRef(f.ref, raw, path);
       try {
         f.set(d, value);
       } catch (err) {
@@ -156,9 +161,15 @@ export class Session {
       }
       const v = f.get(d);
       if (v === null) continue;
-      words.push(f.name, f.ref ? this.refShown(v) : v);
+      words.push(f.name, f.ref ? this.refsShown(v) : v);
     }
     return words.join(' ');
+  }
+
+  /** Ids in a printed field ("!id", "id,id") as aliases. */
+  private refsShown(v: string): string {
+    const neg = v.startsWith('!');
+    return `${neg ? '!' : ''}${(neg ? v.slice(1) : v).split(',').map((id) => this.refShown(id)).join(',')}`;
   }
 
   private refShown(id: string): string {

@@ -11,7 +11,10 @@ export interface CliField {
   /** Write: sets the DTO from the CLI value(s). */
   set?(d: Dto, value: string): void;
   ref?: string;
-  /** A cidr "a.b.c.d/n" split over two DTO fields. */
+  /** refs: a comma-separated list of them. */
+  list?: boolean;
+  /** The DTO flag a leading "!" sets (rule conditions: `src !10.0.0.0/8`, `in-ports !port0`). */
+  inv?: string;
   readOnly?: boolean;
 }
 
@@ -89,6 +92,41 @@ const range = (name: string, dto: string): CliField => ({
 const link = (key: string) => (_p: Dto | null, root: Dto) => String(root[key]);
 const child = (key: string) => (p: Dto | null) => String(p?.[key]);
 
+const inverted = (f: CliField, inv: string): CliField => ({
+  ...f,
+  inv,
+  get: (d) => {
+    const v = f.get(d);
+    return v !== null && d[inv] === true ? `!${v}` : v;
+  },
+});
+
+const refList = (name: string, dto: string, type: string): CliField => ({
+  name,
+  ref: type,
+  list: true,
+  get: (d) => ((d[dto] as string[] | undefined)?.length ? (d[dto] as string[]).join(',') : null),
+  set: (d, v) => void (d[dto] = v === '' ? [] : v.split(',')),
+});
+
+/** NAT targets as MidoNet's CLI writes them: a.b.c.d[-e.f.g.h][:p[-q]], comma-separated. */
+const natTargets: CliField = {
+  name: 'target',
+  get: (d) => {
+    const ts = d.natTargets as { addressFrom: string; addressTo: string; portFrom: number; portTo: number }[] | null;
+    if (!ts?.length) return null;
+    return ts.map((t) => `${t.addressFrom}${t.addressTo !== t.addressFrom ? `-${t.addressTo}` : ''}${t.portFrom ? `:${t.portFrom}${t.portTo !== t.portFrom ? `-${t.portTo}` : ''}` : ''}`).join(',');
+  },
+  set: (d, v) => {
+    d.natTargets = v.split(',').map((t) => {
+      const m = /^(\d+\.\d+\.\d+\.\d+)(?:-(\d+\.\d+\.\d+\.\d+))?(?::(\d+)(?:-(\d+))?)?$/.exec(t);
+      if (!m) throw new Error(`target must be a.b.c.d[-e.f.g.h][:p[-q]], not "${t}"`);
+      const from = Number(m[3] ?? 0);
+      return { addressFrom: m[1], addressTo: m[2] ?? m[1], portFrom: from, portTo: Number(m[4] ?? from) };
+    });
+  },
+};
+
 export const TYPES: Record<string, CliType> = {
   router: {
     name: 'router', alias: 'router', label: 'router', media: 'Router-v3', listMedia: 'collection.Router-v3', collection: link('routers'),
@@ -152,14 +190,26 @@ export const TYPES: Record<string, CliType> = {
     fields: [
       str('type', 'type'),
       num('pos', 'position'),
-      { ...cidr('src', 'nwSrcAddress', 'nwSrcLength') },
-      { ...cidr('dst', 'nwDstAddress', 'nwDstLength') },
-      num('proto', 'nwProto'),
-      range('src-port', 'tpSrc'),
-      range('dst-port', 'tpDst'),
+      inverted(cidr('src', 'nwSrcAddress', 'nwSrcLength'), 'invNwSrc'),
+      inverted(cidr('dst', 'nwDstAddress', 'nwDstLength'), 'invNwDst'),
+      inverted(num('proto', 'nwProto'), 'invNwProto'),
+      inverted(range('src-port', 'tpSrc'), 'invTpSrc'),
+      inverted(range('dst-port', 'tpDst'), 'invTpDst'),
+      inverted(refList('in-ports', 'inPorts', 'port'), 'invInPorts'),
+      inverted(refList('out-ports', 'outPorts', 'port'), 'invOutPorts'),
+      inverted(ref('port-group', 'portGroup', 'port-group'), 'invPortGroup'),
       ref('jump-to', 'jumpChainId', 'chain'),
       str('action', 'flowAction'),
+      natTargets,
+      str('fragment-policy', 'fragmentPolicy'),
+      { name: 'return-flow', get: (d) => (d.matchReturnFlow ? 'true' : null), set: (d, v) => void (d.matchReturnFlow = v === 'true') },
+      { name: 'forward-flow', get: (d) => (d.matchForwardFlow ? 'true' : null), set: (d, v) => void (d.matchForwardFlow = v === 'true') },
     ],
+    children: [],
+  },
+  'port-group': {
+    name: 'port-group', alias: 'pgroup', label: 'pgroup', media: 'PortGroup-v1', listMedia: 'collection.PortGroup-v1', collection: link('portGroups'),
+    fields: [str('name', 'name'), { name: 'stateful', get: (d) => String(d.stateful === true), set: (d, v) => void (d.stateful = v === 'true') }, str('tenant', 'tenantId')],
     children: [],
   },
   host: {
@@ -192,4 +242,4 @@ export const TYPES: Record<string, CliType> = {
   },
 };
 
-export const ROOT_TYPES = ['router', 'bridge', 'chain', 'host', 'tunnel-zone'];
+export const ROOT_TYPES = ['router', 'bridge', 'chain', 'port-group', 'host', 'tunnel-zone'];
