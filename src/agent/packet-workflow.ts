@@ -42,7 +42,7 @@ const MAX_PARKED = 32;
 export class PacketWorkflow {
   readonly state: SimState;
   readonly flows: FlowTable;
-  readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0, stateMalformed: 0 };
+  readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0, stateMalformed: 0, multiPortTx: 0 };
   private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
   private readonly arpReleased: { port: string; bytes: Uint8Array }[] = [];
   private importingArp = false;
@@ -192,7 +192,10 @@ export class PacketWorkflow {
     }
     for (const g of remote.values()) {
       if (g.keys.length === 1) this.dp.tunnel(g.peer, this.opts.tunnelPort, g.keys[0]!, g.bytes, g.encap);
-      else this.dp.tunnel(g.peer, this.opts.tunnelPort, MULTI_PORT_VNI, encodeMultiPort(g.keys, g.bytes), g.encap);
+      else {
+        this.dp.tunnel(g.peer, this.opts.tunnelPort, MULTI_PORT_VNI, encodeMultiPort(g.keys, g.bytes), g.encap);
+        this.counters.multiPortTx++;
+      }
     }
   }
 

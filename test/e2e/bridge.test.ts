@@ -51,11 +51,14 @@ describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, (
 
   it('floods once per host: one tunnelled copy fans out to the ports there', async () => {
     const [h1, h2] = lab.hosts as [LabHost, LabHost];
-    const before1 = (await metrics(lab, h1)).datapath;
+    const m1 = await metrics(lab, h1);
+    const before1 = m1.datapath;
     const before2 = (await metrics(lab, h2)).datapath;
     // A broadcast ping: one frame for every port of the bridge, two of them on host2.
     await nsExec(vm1.ns, ['ping', '-b', '-c', '1', '-W', '1', '10.10.0.255']);
-    const after1 = (await metrics(lab, h1)).datapath;
+    const a1 = await metrics(lab, h1);
+    const after1 = a1.datapath;
+    assert.equal(a1.workflow.multiPortTx - m1.workflow.multiPortTx, 1, 'sent as one multi-port packet');
     await lab.until(async () => (await metrics(lab, h2)).datapath.txFrames >= before2.txFrames + 2, 'both host2 ports got the frame');
     assert.equal(after1.tunnelTx - before1.tunnelTx, 1, 'one copy crossed the overlay');
   });

@@ -163,6 +163,8 @@ export class Lab {
     await sh('ip', ['-n', host.ns, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', `vv${this.tag}${n}`]);
     await sh('ip', ['-n', host.ns, 'link', 'set', `vv${this.tag}${n}`, 'netns', ns]);
     await sh('ip', ['-n', host.ns, 'link', 'set', ifname, 'up']);
+    // No IPv6 chatter (router solicitations, MLD) in VMs: tests count frames.
+    await nsExec(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     await sh('ip', ['-n', ns, 'link', 'set', `vv${this.tag}${n}`, 'name', 'eth0']);
     await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', o.mac]);
     await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
