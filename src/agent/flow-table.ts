@@ -51,7 +51,8 @@ export class FlowTable {
   private readonly exact = new ExactMatchCache<Flow>();
   readonly stats: FlowTableStats = { flows: 0, hits: 0, misses: 0, invalidated: 0, expired: 0, evicted: 0 };
 
-  constructor(private readonly maxFlows = 100_000) {}
+  /** The cap on flows (agent.datapath.max_flow_count); lowering it evicts on the next install. */
+  constructor(public maxFlows = 100_000) {}
 
   lookup(m: FlowMatch, now: number): Flow | null {
     let f = this.exact.get(m) ?? null;
@@ -80,7 +81,7 @@ export class FlowTable {
   }
 
   install(flow: Flow): void {
-    if (this.flows.size >= this.maxFlows) this.evictOldest();
+    while (this.flows.size >= this.maxFlows && this.flows.size > 0) this.evictOldest();
     this.flows.add(flow);
     let list = this.byMask.get(flow.mask);
     if (!list) this.byMask.set(flow.mask, (list = []));

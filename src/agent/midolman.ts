@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { T, type Port } from '../model/types.ts';
+import { applyAgentConfig, fetchAgentConfig } from './agent-config.ts';
 import { startBindingApi, DEFAULT_BINDING_SOCKET } from './binding-api.ts';
 import { ClusterClient } from './cluster-client.ts';
 import { UserspaceDatapath } from './datapath/userspace.ts';
@@ -148,6 +149,7 @@ export async function main(argv: string[]): Promise<void> {
       workflow: workflow.counters,
       flows: workflow.flows.stats,
       simulation: Object.fromEntries(workflow.state.counters),
+      config: { maxFlows: workflow.flows.maxFlows, sim: workflow.state.config, settings: config },
       ports: dp.ports(),
     }),
     bind: async (portId: string, interfaceName: string) => {
@@ -164,9 +166,21 @@ export async function main(argv: string[]): Promise<void> {
     return null;
   });
 
+  // Settings from mn-conf, applied as they change (polled; MidoNet watches them in ZooKeeper).
+  let config: Record<string, unknown> = {};
+  const refreshConfig = async () => {
+    const c = await fetchAgentConfig(client.current, hostId);
+    if (c) {
+      config = c;
+      applyAgentConfig(c, workflow);
+    }
+  };
+  void refreshConfig();
+  let ticks = 0;
   const timer = setInterval(() => {
     workflow.tick();
     void reconcile();
+    if (++ticks % 5 === 0) void refreshConfig();
   }, 1000);
   console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`);
 

@@ -4,7 +4,7 @@ import { macTagOf } from '../simulation/bridge.ts';
 import { matchOf } from '../simulation/packet-match.ts';
 import { arpTag } from '../simulation/router.ts';
 import { simulate, simulateGenerated, type SimResult } from '../simulation/simulator.ts';
-import { SimState, type SimConfig } from '../simulation/state.ts';
+import { DEFAULT_SIM_CONFIG, SimState, type SimConfig } from '../simulation/state.ts';
 import type { Rewrites } from '../simulation/flow-match.ts';
 import type { UserspaceDatapath } from './datapath/userspace.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
@@ -53,7 +53,8 @@ export class PacketWorkflow {
     private readonly where: PortLocator,
     private readonly opts: WorkflowOptions,
   ) {
-    this.state = new SimState(opts.sim);
+    // A copy of its own: mn-conf changes are applied to it while the agent runs.
+    this.state = new SimState({ ...(opts.sim ?? DEFAULT_SIM_CONFIG) });
     this.flows = new FlowTable(opts.maxFlows);
     this.state.events.macLearned = (bridge, vlan, mac) => this.flows.invalidate(macTagOf(bridge, vlan, mac));
     this.state.events.arpLearned = (router, ip) => {

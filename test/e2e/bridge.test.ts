@@ -63,6 +63,16 @@ describe('agents on two hosts: one bridge across hosts', { timeout: 120_000 }, (
     assert.equal(after1.tunnelTx - before1.tunnelTx, 1, 'one copy crossed the overlay');
   });
 
+  it('applies mn-conf settings while running, by template and per host', async () => {
+    const [h1, h2] = lab.hosts as [LabHost, LabHost];
+    const conf = (path: string, body: string) => fetch(`${lab.api}/conf${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+    assert.equal((await conf('/templates/default', 'agent.datapath.max_flow_count : 1234\nagent.bridge.mac_port_mapping_expire : 20s')).status, 204);
+    assert.equal((await conf(`/nodes/${h2.id}`, 'agent.datapath.max_flow_count : 777')).status, 204);
+    await lab.until(async () => (await metrics(lab, h1)).config.maxFlows === 1234, 'host1 picks up the template', 20_000);
+    await lab.until(async () => (await metrics(lab, h2)).config.maxFlows === 777, 'host2 its own value', 20_000);
+    assert.equal((await metrics(lab, h1)).config.sim.macExpiryMs, 20_000);
+  });
+
   it('keeps forwarding on its cached topology while the cluster is down, and reconnects', async () => {
     const port = lab.cluster.port;
     await lab.cluster.kill9();
