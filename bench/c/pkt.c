@@ -28,6 +28,9 @@ static int open_sock(const char *ifname) {
   if (fd < 0) { perror("socket"); exit(1); }
   int one = 1;
   setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  /* The same receive buffer as the agent's sockets: the comparison is of the forwarding loop. */
+  int size = 8 * 1024 * 1024;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   struct sockaddr_ll a = {0};
   a.sll_family = AF_PACKET;
   a.sll_protocol = htons(ETH_P_ALL);

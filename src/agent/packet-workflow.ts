@@ -33,6 +33,11 @@ export interface WorkflowOptions {
 
 const MAX_PARKED = 32;
 
+/** The bytes for one output: the frame as it came when nothing changes, else rebuilt. */
+function bytesFor(frame: Ethernet, original: Uint8Array | null, r: Rewrites): Uint8Array {
+  return original && isEmpty(r) ? original : buildEthernet(applyRewrites(frame, r));
+}
+
 /**
  * What happens to each packet: a flow hit is executed at once; a miss is simulated (the whole
  * virtual topology, at this host), the result installed as a wildcard flow and executed;
@@ -170,15 +175,14 @@ export class PacketWorkflow {
    * list of ports for the receiver to fan out to.
    */
   private execute(outputs: readonly { portId: string; rewrites: Rewrites }[], frame: Ethernet, original: Uint8Array | null): void {
-    const bytesFor = (r: Rewrites) => (original && isEmpty(r) ? original : buildEthernet(applyRewrites(frame, r)));
     if (outputs.length === 1) {
-      this.deliver(outputs[0]!.portId, bytesFor(outputs[0]!.rewrites));
+      this.deliver(outputs[0]!.portId, bytesFor(frame, original, outputs[0]!.rewrites));
       return;
     }
     const remote = new Map<string, { peer: string; encap: 'vxlan' | 'gre'; keys: number[]; bytes: Uint8Array }>();
     for (const o of outputs) {
       if (this.where.isLocal(o.portId)) {
-        this.dp.output(o.portId, bytesFor(o.rewrites));
+        this.dp.output(o.portId, bytesFor(frame, original, o.rewrites));
         continue;
       }
       const r = this.where.remote(o.portId);
@@ -189,7 +193,7 @@ export class PacketWorkflow {
       const group = `${r.peer}|${JSON.stringify(o.rewrites)}`;
       const g = remote.get(group);
       if (g) g.keys.push(r.vni);
-      else remote.set(group, { peer: r.peer, encap: r.encap, keys: [r.vni], bytes: bytesFor(o.rewrites) });
+      else remote.set(group, { peer: r.peer, encap: r.encap, keys: [r.vni], bytes: bytesFor(frame, original, o.rewrites) });
     }
     for (const g of remote.values()) {
       if (g.keys.length === 1) this.dp.tunnel(g.peer, this.opts.tunnelPort, g.keys[0]!, g.bytes, g.encap);

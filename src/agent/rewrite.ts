@@ -27,4 +27,7 @@ export function applyRewrites(frame: Ethernet, r: Rewrites): Ethernet {
 }
 
 /** Whether rewrites change anything: if not, the original bytes go out untouched. */
-export const isEmpty = (r: Rewrites): boolean => Object.keys(r).length === 0;
+export function isEmpty(r: Rewrites): boolean {
+  for (const _ in r) return false;
+  return true;
+}

@@ -13,8 +13,10 @@ export class Reader {
     readonly bytes: Uint8Array,
     private pos = 0,
     private readonly end = bytes.length,
+    /** A view over `bytes` to share (sub-readers reuse their parent's: one per frame is enough). */
+    view?: DataView,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = view ?? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   get offset(): number {
@@ -70,7 +72,7 @@ export class Reader {
   /** A reader over the next n bytes; this reader skips them. */
   sub(n: number, what: string): Reader {
     this.need(n, what);
-    const r = new Reader(this.bytes, this.pos, this.pos + n);
+    const r = new Reader(this.bytes, this.pos, this.pos + n, this.view);
     this.pos += n;
     return r;
   }

@@ -1,4 +1,4 @@
-import { AF_PACKET, errno, ETH_P_ALL, koffi, MSG_DONTWAIT, PACKET_IGNORE_OUTGOING, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, sys } from './libc.ts';
+import { AF_PACKET, SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET, errno, ETH_P_ALL, koffi, MSG_DONTWAIT, PACKET_IGNORE_OUTGOING, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, sys } from './libc.ts';
 
 /** Frames moved per recvmmsg/sendmmsg call: syscalls are the cost, so batch them. */
 export const BATCH = 64;
@@ -6,6 +6,7 @@ export const BATCH = 64;
 export const SLOT = 2048;
 
 const MMSG = 64; // sizeof(struct mmsghdr) on x86_64
+const RCVBUF_BYTES = 8 * 1024 * 1024;
 const IOV = 16; // sizeof(struct iovec)
 
 const htons = (v: number) => ((v & 0xff) << 8) | ((v >> 8) & 0xff);
@@ -110,6 +111,11 @@ export class PacketSocket {
     one.writeInt32LE(1);
     // Our own transmissions would otherwise come straight back to us.
     sys.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, one, 4);
+    // Room for bursts that arrive while the event loop is busy elsewhere (the default holds a
+    // few hundred small frames); FORCE lifts the sysctl cap when running as root.
+    const size = Buffer.alloc(4);
+    size.writeInt32LE(RCVBUF_BYTES);
+    if ((sys.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4) as number) < 0) sys.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
     const addr = Buffer.alloc(20);
     addr.writeUInt16LE(AF_PACKET, 0);
     addr.writeUInt16BE(ETH_P_ALL, 2);
