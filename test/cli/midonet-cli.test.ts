@@ -136,6 +136,27 @@ describe('midonet-cli', { timeout: 120_000 }, () => {
       '-e', 'chain chain0 rule list']);
     assert.match(rules.stdout, /^rule \S+ type drop pos 2 src !10\.0\.0\.0\/8 proto 6 dst-port 22/m);
     assert.match(rules.stdout, /^rule \S+ type snat pos 1 out-ports !\S+ action accept target 192\.0\.2\.1-192\.0\.2\.2:1000-2000/m);
+    const more = await run(process.execPath, [CLI, '-A', '--midonet-url', cluster.url,
+      '-e', 'bridge create name net',
+      '-e', 'bridge bridge0 add dhcp subnet 10.0.0.0/24 routers 10.0.0.1 dns-servers 8.8.8.8',
+      '-e', 'bridge bridge0 dhcp dhcp0 add host mac aa:bb:cc:dd:ee:ff address 10.0.0.5 name vm1',
+      '-e', 'bridge bridge0 dhcp dhcp0 host list',
+      '-e', 'ip-address-group create name web',
+      '-e', 'ip-address-group ipg0 add ip address 10.0.0.9',
+      '-e', 'port-group create name pg stateful true',
+      '-e', 'bridge bridge0 add port',
+      '-e', 'port-group pgroup0 add member port bridge0:port0',
+      '-e', 'port-group pgroup0 member list']);
+    assert.match(more.stdout, /^dhcp-host aa:bb:cc:dd:ee:ff name vm1 mac aa:bb:cc:dd:ee:ff address 10\.0\.0\.5$/m);
+    const [bridge] = await get('/bridges');
+    const [subnet] = await (await fetch(`${cluster.url}/bridges/${bridge.id}/dhcp`, { headers: { accept: 'application/vnd.org.midonet.collection.DhcpSubnet-v2+json' } })).json() as { defaultGateway: string; dnsServerAddrs: string[] }[];
+    assert.deepEqual([subnet!.defaultGateway, subnet!.dnsServerAddrs], ['10.0.0.1', ['8.8.8.8']]);
+    const [group] = await get('/port_groups');
+    assert.equal(group.stateful, true);
+    const members = await (await fetch(`${cluster.url}/port_groups/${group.id}/ports`, { headers: { accept: 'application/vnd.org.midonet.collection.PortGroupPort-v1+json' } })).json() as unknown[];
+    assert.equal(members.length, 1);
+    const [ipg] = await (await fetch(`${cluster.url}/ip_addr_groups`, { headers: { accept: 'application/vnd.org.midonet.collection.IpAddrGroup-v1+json' } })).json() as { ipAddrPorts: { ipAddress: string }[] }[];
+    assert.deepEqual(ipg!.ipAddrPorts.map((a) => a.ipAddress), ['10.0.0.9']);
     const json = await run(process.execPath, [CLI, '-A', '--json', '--midonet-url', cluster.url, '-e', 'router list']);
     assert.equal(JSON.parse(json.stdout.trim()).id, router, '--json prints the API objects');
     const down = await run(process.execPath, [CLI, '-A', '--midonet-url', 'http://127.0.0.1:1/midonet-api', '-e', 'router list']).catch((e: { code: number; stderr: string }) => e);

@@ -32,9 +32,9 @@ function complete(session: Session, line: string): [string[], string] {
   const last = line.endsWith(' ') ? '' : (words.at(-1) ?? '');
   const candidates = new Set(['list', 'show', 'create', 'add', 'set', 'clear', 'delete', 'describe', 'sett', 'cleart', 'help', 'quit', ...ROOT_TYPES]);
   for (const w of words) {
-    const t = TYPES[w];
+    const t = Object.values(TYPES).find((x) => x.name === w);
     if (!t) continue;
-    for (const c of t.children) candidates.add(c);
+    for (const c of t.children) candidates.add(TYPES[c]!.name);
     for (const f of t.fields) candidates.add(f.name);
   }
   for (const a of session.knownAliases()) candidates.add(a);

@@ -1,5 +1,5 @@
 import type { ApiClient, Dto } from './client.ts';
-import { ROOT_TYPES, TYPES, type CliField, type CliType } from './types.ts';
+import { ROOT_TYPES, typeFor, TYPES, type CliField, type CliType } from './types.ts';
 
 /** A mistake in what was typed: printed as one line, the session goes on. */
 export class CliError extends Error {}
@@ -66,7 +66,7 @@ export class Session {
     }
     const own = `${type.alias}${n}`;
     // Members and bindings are named by the host or port they hold: not references themselves.
-    if (!type.key) this.shown.set(id, parent ? `${this.shown.get(String(parent.dto.id)) ?? ''}:${own}` : own);
+    if (!type.namedByParent) this.shown.set(id, parent ? `${this.shown.get(this.idOf(parent.type, parent.dto)) ?? ''}:${own}` : own);
     return own;
   }
 
@@ -153,7 +153,7 @@ export class Session {
       this.alias(parent, type, d);
       return JSON.stringify(d);
     }
-    const words = [type.label, type.key && parent ? this.refShown(this.idOf(parent.type, parent.dto)) : this.display(parent, type, d)];
+    const words = [type.label, type.namedByParent && parent ? this.refShown(this.idOf(parent.type, parent.dto)) : this.display(parent, type, d)];
     for (const f of type.fields) {
       if (f.name === 'device' && parent) {
         words.push('device', this.refShown(this.idOf(parent.type, parent.dto)));
@@ -212,8 +212,9 @@ export class Session {
         if (verb === 'set' || verb === 'clear') break;
         continue;
       }
-      if (!target && this.childTypes(parent).includes(w)) {
-        const type = TYPES[w]!;
+      const typeKey: string | null = target ? null : typeFor(this.childTypes(parent), w);
+      if (typeKey) {
+        const type: CliType = TYPES[typeKey]!;
         const next = words[i + 1];
         const obj = next !== undefined && !VERBS[next] && !verb ? await this.find(parent, type, next) : null;
         if (obj) {
@@ -244,12 +245,9 @@ export class Session {
         const body: Dto = { ...(target.createDefaults?.(parent?.dto ?? null) ?? {}) };
         if (this.tenant && target.fields.some((f) => f.name === 'tenant')) body.tenantId = this.tenant;
         await this.applyFields(target, body, rest, path);
-        if (target.name === 'member' || target.name === 'binding') {
-          if (target.name === 'member' && !body.hostId) throw new CliError('member needs a host');
-        }
         const made = await this.api.create(target.collection(parent?.dto ?? null, this.root), target.media, body);
         const own = this.display(parent, target, made);
-        if (target.key) return [this.line(parent, target, made)];
+        if (target.namedByParent) return [this.line(parent, target, made)];
         return [parent && this.interactive ? `${this.refShown(this.idOf(parent.type, parent.dto))}:${own}` : own];
       }
       case 'set':

@@ -21,6 +21,8 @@ export interface CliField {
 export interface CliType {
   /** The word in commands: router, bridge, port, tunnel-zone, bgp-peer ... */
   name: string;
+  /** Named after what they hold (tunnel-zone and port-group members, bindings): lines show the parent. */
+  namedByParent?: boolean;
   /** Alias prefix: router0, port0, tzone0, peer0, net0 ... */
   alias: string;
   /** What a listed line starts with (MidoNet prints "tzone tzone0", "zone tzone0 host host0"). */
@@ -136,7 +138,7 @@ export const TYPES: Record<string, CliType> = {
   bridge: {
     name: 'bridge', alias: 'bridge', label: 'bridge', media: 'Bridge-v4', listMedia: 'collection.Bridge-v4', collection: link('bridges'),
     fields: [str('name', 'name'), state, ref('infilter', 'inboundFilterId', 'chain'), ref('outfilter', 'outboundFilterId', 'chain'), str('tenant', 'tenantId')],
-    children: ['port'],
+    children: ['port', 'dhcp'],
   },
   port: {
     name: 'port', alias: 'port', label: 'port', media: 'Port-v3', listMedia: 'collection.Port-v3', collection: child('ports'),
@@ -210,7 +212,7 @@ export const TYPES: Record<string, CliType> = {
   'port-group': {
     name: 'port-group', alias: 'pgroup', label: 'pgroup', media: 'PortGroup-v1', listMedia: 'collection.PortGroup-v1', collection: link('portGroups'),
     fields: [str('name', 'name'), { name: 'stateful', get: (d) => String(d.stateful === true), set: (d, v) => void (d.stateful = v === 'true') }, str('tenant', 'tenantId')],
-    children: [],
+    children: ['pg-member'],
   },
   host: {
     name: 'host', alias: 'host', label: 'host', media: 'Host-v3', listMedia: 'collection.Host-v3', collection: link('hosts'),
@@ -222,6 +224,7 @@ export const TYPES: Record<string, CliType> = {
     fields: [ref('host', 'hostId', 'host'), ref('port', 'portId', 'port'), str('interface', 'interfaceName')],
     children: [],
     key: (d) => String(d.portId),
+    namedByParent: true,
   },
   interface: {
     name: 'interface', alias: 'iface', label: 'iface', media: 'Interface-v1', listMedia: 'collection.Interface-v1', collection: (p) => `${String(p?.uri)}/interfaces`,
@@ -239,7 +242,50 @@ export const TYPES: Record<string, CliType> = {
     fields: [ref('host', 'hostId', 'host'), str('address', 'ipAddress')],
     children: [],
     key: (d) => String(d.hostId),
+    namedByParent: true,
+  },
+  'pg-member': {
+    name: 'member', alias: 'pgport', label: 'pgroup', media: 'PortGroupPort-v1', listMedia: 'collection.PortGroupPort-v1', collection: child('ports'),
+    fields: [ref('port', 'portId', 'port')],
+    children: [],
+    key: (d) => String(d.portId),
+    namedByParent: true,
+  },
+  dhcp: {
+    name: 'dhcp', alias: 'dhcp', label: 'dhcp', media: 'DhcpSubnet-v2', listMedia: 'collection.DhcpSubnet-v2', collection: child('dhcpSubnets'),
+    fields: [
+      cidr('subnet', 'subnetPrefix', 'subnetLength'),
+      str('routers', 'defaultGateway'),
+      str('server', 'serverAddr'),
+      { name: 'dns-servers', get: (d) => ((d.dnsServerAddrs as string[] | null) ?? []).join(',') || null, set: (d, v) => void (d.dnsServerAddrs = v ? v.split(',') : null) },
+      num('mtu', 'interfaceMTU'),
+      { name: 'enabled', get: (d) => String(d.enabled !== false), set: (d, v) => void (d.enabled = v !== 'false') },
+    ],
+    children: ['dhcp-host'],
+    key: (d) => `${String(d.subnetPrefix)}_${String(d.subnetLength)}`,
+  },
+  'dhcp-host': {
+    name: 'host', alias: 'dhcp-host', label: 'dhcp-host', media: 'DhcpHost-v2', listMedia: 'collection.DhcpHost-v2', collection: child('hosts'),
+    fields: [str('name', 'name'), str('mac', 'macAddr'), str('address', 'ipAddr')],
+    children: [],
+    key: (d) => String(d.macAddr),
+  },
+  'ip-address-group': {
+    name: 'ip-address-group', alias: 'ipg', label: 'ipg', media: 'IpAddrGroup-v1', listMedia: 'collection.IpAddrGroup-v1', collection: link('ipAddrGroups'),
+    fields: [str('name', 'name')],
+    children: ['ipg-addr'],
+  },
+  'ipg-addr': {
+    name: 'ip', alias: 'addr', label: 'ip', media: 'IpAddrGroupAddr-v1', listMedia: 'collection.IpAddrGroupAddr-v1', collection: child('addrs'),
+    fields: [str('address', 'addr')],
+    children: [],
+    key: (d) => String(d.addr),
   },
 };
 
-export const ROOT_TYPES = ['router', 'bridge', 'chain', 'port-group', 'host', 'tunnel-zone'];
+export const ROOT_TYPES = ['router', 'bridge', 'chain', 'port-group', 'ip-address-group', 'host', 'tunnel-zone'];
+
+/** The type a command word means under a parent ("member" of a tunnel zone or of a port group). */
+export function typeFor(children: readonly string[], word: string): string | null {
+  return children.find((k) => TYPES[k]!.name === word) ?? null;
+}
