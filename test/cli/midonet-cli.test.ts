@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,9 +12,9 @@ const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/midonet-cli.js', import.meta.url));
 
 /** Types commands into midonet-cli on a pseudo-terminal (as an operator would); returns the screen text. */
-function interactive(url: string, input: string): Promise<string> {
+function interactive(url: string, input: string, auth = '-A'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('script', ['-qc', `${process.execPath} ${CLI} -A --midonet-url=${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: tmpdir() } });
+    const p = spawn('script', ['-qc', `${process.execPath} ${CLI} ${auth} --midonet-url=${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: tmpdir() } });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
@@ -119,6 +119,22 @@ describe('midonet-cli', { timeout: 120_000 }, () => {
     assert.match(screen, /router router\d name Edge Router state up/);
     assert.match(screen, /Unknown object or command: foo/);
     assert.match(screen, /Unknown router router9/);
+  });
+
+  it('logs in with -u and a password asked for without echo (-p) when the API wants credentials', async () => {
+    const users = join(dir, 'users.json');
+    writeFileSync(users, JSON.stringify({ users: [{ name: 'admin', password: 'pa55word' }] }));
+    const closed = await ClusterProcess.start(['--data-dir', join(dir, 'closed'), '--auth-file', users]);
+    try {
+      const screen = await interactive(closed.url, 'pa55word\nrouter list\nquit', '-u admin -p');
+      assert.match(screen, /Password:/);
+      assert.doesNotMatch(screen, /pa55word/);
+      assert.doesNotMatch(screen, /failed to respond/);
+      const refused = await interactive(closed.url, 'wrong\nquit', '-u admin -p');
+      assert.match(refused, /The API server failed to respond normally/);
+    } finally {
+      await closed.stop();
+    }
   });
 
   it('-e prints UUIDs, one line per error, non-zero exit', async () => {

@@ -40,7 +40,8 @@ export class ClusterProcess {
       if (proc.exitCode !== null) throw new Error(`midonet-cluster exited: ${c.output}`);
       try {
         const r = await fetch(c.url, { headers: { accept: 'application/json' } });
-        if (r.status === 200) return c;
+        // Any answer means it is up; 401 when the API wants credentials.
+        if (r.status === 200 || r.status === 401) return c;
       } catch {
         // not listening yet
       }

@@ -9,6 +9,21 @@ import { ROOT_TYPES, TYPES } from './types.ts';
 
 const DOWN = 'The API server failed to respond normally. The network DB is possibly down. Bye.';
 
+/** Asks for the password on the terminal without echoing it (-p). */
+function askPassword(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const out = rl as unknown as { _writeToOutput(s: string): void };
+    rl.question('Password: ', (answer) => {
+      rl.close();
+      process.stdout.write('\n');
+      resolve(answer);
+    });
+    // Echo nothing of what is typed.
+    out._writeToOutput = () => {};
+  });
+}
+
 /** ~/.midonetrc [cli] settings. */
 function readRc(): Record<string, string> {
   const path = join(homedir(), '.midonetrc');
@@ -72,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   const api = new ApiClient(url, tenant);
   try {
     if (!values['no-auth']) {
-      const password = process.env.MIDO_PASSWORD ?? rc.password;
+      const password = values.password ? await askPassword() : (process.env.MIDO_PASSWORD ?? rc.password);
       if (!user || password === undefined) {
         console.error('midonet-cli: username and password are required (or -A for no authentication)');
         return 2;
