@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { messageOfErrorBody } from '../cluster/api/errors.ts';
 import type { TraceReport } from '../simulation/trace.ts';
 
 const USAGE = `usage: midonet trace --in-port PORT --src-ip A --dst-ip B [--proto tcp|udp|icmp|arp|N]
@@ -54,13 +55,7 @@ async function traceCommand(args: string[]): Promise<void> {
   }
   const text = await r.text();
   if (r.status !== 200) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {
-      // not JSON: print as is
-    }
-    throw new CliError(`trace failed (${r.status}): ${message}`);
+    throw new CliError(`trace failed (${r.status}): ${messageOfErrorBody(text)}`);
   }
   const report = JSON.parse(text) as TraceReport;
   console.log(values.json ? JSON.stringify(report, null, 2) : values.minimal ? report.minimal : report.detailed);

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BINDING_SOCKET } from '../agent/binding-api.ts';
+import { messageOfErrorBody } from '../cluster/api/errors.ts';
 
 const USAGE = `usage: mm-ctl --bind-port PORT_ID INTERFACE | --unbind-port PORT_ID [--socket PATH]
 Binds a virtual port to an interface of this host through the local agent.`;
@@ -50,13 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const r = await call(values.socket!, method, `/binding/${encodeURIComponent(port)}`, body);
     if (r.status === 200) return 0;
-    let message = r.text;
-    try {
-      message = (JSON.parse(r.text) as { message?: string }).message ?? r.text;
-    } catch {
-      // plain text
-    }
-    console.error(`mm-ctl: ${message}`);
+    console.error(`mm-ctl: ${messageOfErrorBody(r.text)}`);
     return 1;
   } catch {
     console.error(`mm-ctl: the agent is not running (no binding API at ${values.socket})`);

@@ -1,3 +1,4 @@
+import { messageOfErrorBody } from '../cluster/api/errors.ts';
 import type { ConfAccess, ConfKind } from './conf-store.ts';
 import { parseHocon, renderHocon, type Flat } from './hocon.ts';
 
@@ -14,13 +15,7 @@ export class HttpConf implements ConfAccess {
     }
     const text = await r.text();
     if (r.status >= 400) {
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // plain text
-      }
-      throw new Error(message || `HTTP ${r.status}`);
+      throw new Error(messageOfErrorBody(text) || `HTTP ${r.status}`);
     }
     return text;
   }

@@ -1,3 +1,5 @@
+import { messageOfErrorBody } from '../../cluster/api/errors.ts';
+
 /** The MidoNet REST API as midonet-cli uses it: login, vendor media types, MidoNet's error messages. */
 
 export type Dto = Record<string, unknown> & { uri?: string; id?: string };
@@ -28,14 +30,7 @@ export class ApiClient {
     if (this.token) headers['x-auth-token'] = this.token;
     const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (r.status >= 400) {
-      const text = await r.text();
-      let message = text || r.statusText;
-      try {
-        const e = JSON.parse(text) as { message?: string; violations?: { property: string; message: string }[] };
-        message = e.violations?.length ? e.violations.map((v) => `${v.property} ${v.message}`).join('; ') : (e.message ?? message);
-      } catch {
-        // not JSON
-      }
+      const message = messageOfErrorBody(await r.text()) || r.statusText;
       throw new ApiFailure(message || `HTTP ${r.status}`);
     }
     return r;

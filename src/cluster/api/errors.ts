@@ -51,3 +51,18 @@ export function errorBody(e: ApiError): Record<string, unknown> {
   if (e.violations) body.violations = e.violations;
   return body;
 }
+
+/**
+ * The readable message of an error answer, for clients: the violations when there are any, else
+ * the message, else the body as it came (it may not be MidoNet's JSON at all).
+ */
+export function messageOfErrorBody(text: string): string {
+  try {
+    const e = JSON.parse(text) as { message?: unknown; violations?: { property: string; message: string }[] };
+    if (Array.isArray(e.violations) && e.violations.length > 0) return e.violations.map((v) => `${v.property} ${v.message}`).join('; ');
+    if (typeof e.message === 'string') return e.message;
+  } catch {
+    // not JSON: the text itself
+  }
+  return text;
+}
