@@ -1,4 +1,4 @@
-import { BROADCAST_MAC } from '../packets/bytes.ts';
+import { BROADCAST_MAC, macToString } from '../packets/bytes.ts';
 import {
   BOOTREPLY,
   BOOTREQUEST,
@@ -50,10 +50,8 @@ function classlessRoutes(routes: { dst: number; len: number; gw: number }[]): Ui
   return new Uint8Array(out);
 }
 
-const macString = (m: number) => m.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
-
 function findHost(bridge: SimBridge, mac: number): { subnet: Dhcp; host: DhcpHost } | null {
-  const want = macString(mac);
+  const want = macToString(mac);
   for (const subnet of bridge.dhcp) {
     const host = subnet.hosts.find((h) => h.macAddr.toLowerCase() === want);
     if (host) return { subnet, host };

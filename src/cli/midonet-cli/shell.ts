@@ -84,14 +84,11 @@ export class Session {
 
   /** Finds an object of `type` under `parent` by alias or id (listing the collection if needed). */
   private async find(parent: Node | null, type: CliType, token: string): Promise<Node | null> {
-    const fromAlias = (): string | null => {
-      const m = new RegExp(`^${type.alias}(\\d+)$`).exec(token);
-      if (m) return this.names.get(this.nsKey(parent, type))?.[Number(m[1])] ?? null;
-      return UUID.test(token) || type.key ? token : null;
-    };
-    if (fromAlias() === null && !new RegExp(`^${type.alias}\\d+$`).test(token) && !UUID.test(token)) return null;
+    const aliasForm = new RegExp(`^${type.alias}(\\d+)$`).exec(token);
+    if (!aliasForm && !UUID.test(token) && !type.key) return null;
+    // Listing first gives aliases to what this session has not seen yet.
     const items = await this.listOf(parent, type);
-    const id = fromAlias();
+    const id = aliasForm ? this.names.get(this.nsKey(parent, type))?.[Number(aliasForm[1])] : token;
     const d = items.find((x) => this.idOf(type, x) === id);
     return d ? { type, dto: d } : null;
   }
