@@ -2,10 +2,11 @@ import { parseArgs } from 'node:util';
 import { openStore, type NsdbOptions } from '../nsdb/open.ts';
 import { MockAuthService, StaticAuthService } from './api/auth.ts';
 import { buildApi } from './api/server.ts';
+import { buildNeutronApi } from './neutron/v2-server.ts';
 import { attachTopologyService } from './topology-service.ts';
 
 const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
-                       [--root-key /midonet] [--auth-file users.json]`;
+                       [--root-key /midonet] [--auth-file users.json] [--neutron-port 9696 | --neutron-port off]`;
 
 /** Starts the cluster: NSDB, MidoNet REST API and the agents' topology service on one port. */
 export async function main(argv: string[]): Promise<void> {
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<void> {
       zookeeper: { type: 'string', default: process.env.MIDO_ZOOKEEPER_HOSTS },
       'root-key': { type: 'string', default: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? '/midonet' },
       'auth-file': { type: 'string' },
-      'neutron-port': { type: 'string' },
+      'neutron-port': { type: 'string', default: process.env.MIDONET_NEUTRON_PORT ?? '9696' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,7 +37,13 @@ export async function main(argv: string[]): Promise<void> {
   await app.listen({ port: Number(values.port), host: values.host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
   console.log(`midonet-cluster: MidoNet API on http://${values.host}:${values.port}/midonet-api (${where})`);
+  const neutron = values['neutron-port'] === 'off' ? null : buildNeutronApi(store, auth);
+  if (neutron) {
+    await neutron.listen({ port: Number(values['neutron-port']), host: values.host });
+    console.log(`midonet-cluster: Neutron API on http://${values.host}:${values['neutron-port']}/v2.0`);
+  }
   const stop = async () => {
+    await neutron?.close();
     await topology.close();
     await app.close();
     await store.close();

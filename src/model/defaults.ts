@@ -1,4 +1,4 @@
-import type { Condition, Rule } from './types.ts';
+import type { Chain, Condition, Network, Port, Route, Router, Rule } from './types.ts';
 
 /** A condition that matches everything: every field unset, nothing inverted. */
 export function emptyCondition(): Condition {
@@ -25,5 +25,46 @@ export function newRule(id: string, chainId: string, fields: Partial<Rule> & Pic
     id, chainId, meterName: null, jumpChainId: null, jumpChainName: null, flowAction: null, natTargets: null,
     popVlan: false, pushVlan: null, targetPortId: null, ingress: false, failOpen: false, requestId: null, limit: null,
     ...fields,
+  };
+}
+
+const unfiltered = () => ({ inboundFilterId: null, outboundFilterId: null, inboundMirrorIds: [], outboundMirrorIds: [] });
+
+/** A bridge with nothing attached. */
+export function newBridge(id: string, fields: Partial<Network> = {}): Network {
+  return { ...unfiltered(), id, tenantId: null, name: null, adminStateUp: true, qosPolicyId: null, portIds: [], vxlanPortIds: [], dhcpIds: [], ...fields };
+}
+
+/** A router with no ports, routes or BGP. */
+export function newRouter(id: string, fields: Partial<Router> = {}): Router {
+  return {
+    ...unfiltered(), id, tenantId: null, name: null, adminStateUp: true, loadBalancerId: null, localRedirectChainId: null,
+    forwardChainId: null, asNumber: null, portIds: [], routeIds: [], bgpNetworkIds: [], bgpPeerIds: [], ...fields,
+  };
+}
+
+/** A port of a bridge or router (say which in `fields`), unbound and unlinked. */
+export function newPort(id: string, tunnelKey: number, fields: Partial<Port>): Port {
+  return {
+    ...unfiltered(), id, networkId: null, routerId: null, vtepId: null, adminStateUp: true, tunnelKey, vifId: null, hostId: null,
+    interfaceName: null, previousHostId: null, peerId: null, qosPolicyId: null, postInFilterMirrorIds: [], preOutFilterMirrorIds: [],
+    insertionIds: [], portGroupIds: [], routeIds: [], vlanId: null, portSubnet: [], portMac: null, rtrPortVni: null,
+    offRampVxlan: false, serviceContainerId: null, ...fields,
+  };
+}
+
+/** An empty chain. */
+export function newChain(id: string, name: string | null, tenantId: string | null = null): Chain {
+  return {
+    id, tenantId, name, ruleIds: [], jumpRuleIds: [], networkInboundIds: [], networkOutboundIds: [], routerInboundIds: [],
+    routerOutboundIds: [], routerRedirectIds: [], routerForwardIds: [], portInboundIds: [], portOutboundIds: [],
+  };
+}
+
+/** A Normal route from anywhere to dst via a router port. */
+export function newRoute(id: string, routerId: string, dst: string, length: number, nextHopPortId: string, fields: Partial<Route> = {}): Route {
+  return {
+    id, routerId, nextHopPortId, srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: dst, dstNetworkLength: length,
+    nextHopGateway: null, weight: 100, attributes: null, type: 'Normal', learned: false, ...fields,
   };
 }

@@ -81,6 +81,8 @@ export class Transaction {
     const value = entity as Obj;
     const e = await this.entry(type, value.id);
     if (e.value) throw new ObjectExistsError(type, value.id);
+    // Made again after a delete in this transaction: a live object again, so others may bind to it.
+    this.deleting.delete(key(type, value.id));
     const obj = structuredClone(value);
     this.put(e, obj);
     for (const f of this.bindings.fieldsOf(type)) {

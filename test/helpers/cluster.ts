@@ -22,6 +22,7 @@ export class ClusterProcess {
   private constructor(
     readonly proc: ChildProcess,
     readonly port: number,
+    readonly neutronPort: number,
   ) {
     proc.stdout?.on('data', (d) => (this.output += d));
     proc.stderr?.on('data', (d) => (this.output += d));
@@ -31,10 +32,16 @@ export class ClusterProcess {
     return `http://127.0.0.1:${this.port}/midonet-api`;
   }
 
+  /** The Neutron API's root (version discovery), as `openstack --os-endpoint` takes it. */
+  get neutronUrl(): string {
+    return `http://127.0.0.1:${this.neutronPort}`;
+  }
+
   static async start(args: string[], port?: number, listen = '127.0.0.1'): Promise<ClusterProcess> {
     const p = port ?? (await freePort());
-    const proc = spawn(process.execPath, [BIN, '--port', String(p), '--host', listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const c = new ClusterProcess(proc, p);
+    const n = await freePort();
+    const proc = spawn(process.execPath, [BIN, '--port', String(p), '--neutron-port', String(n), '--host', listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = new ClusterProcess(proc, p, n);
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`midonet-cluster exited: ${c.output}`);

@@ -23,6 +23,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Media type of the body when the request did not negotiate one (a created entity echoed). */
+  type?: string;
 }
 
 export interface Endpoint {

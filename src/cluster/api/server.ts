@@ -157,5 +157,5 @@ async function dispatch(route: Route, req: FastifyRequest, reply: FastifyReply, 
     return;
   }
   if (typeof out.body === 'string') await sendTyped(reply, answerType ?? 'text/plain', out.body);
-  else await sendTyped(reply, answerType ?? 'application/json', JSON.stringify(out.body));
+  else await sendTyped(reply, answerType ?? out.type ?? 'application/json', JSON.stringify(out.body));
 }

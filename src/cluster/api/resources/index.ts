@@ -1,4 +1,5 @@
 import type { Route } from '../http.ts';
+import { neutronPluginRoutes } from '../../neutron/midonet-front.ts';
 import { confRoutes } from './conf.ts';
 import { bridgeRoutes, chainRoutes, portGroupRoutes, routerRoutes } from './devices.ts';
 import { dhcpRoutes } from './dhcp.ts';
@@ -28,5 +29,6 @@ export function allRoutes(): Route[] {
     ...tableRoutes(),
     ...traceRoutes(),
     ...confRoutes(),
+    ...neutronPluginRoutes(),
   ];
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from '../../../nsdb/transaction.ts';
 import { networkOf, parseCidr, randomMac } from '../../../model/net.ts';
-import { T, type Network, type Port, type PortGroup, type Route, type Router } from '../../../model/types.ts';
+import { T, type Network, type Port, type PortGroup, type Router } from '../../../model/types.ts';
 import { bool, int, ip, mac, oneOf, str, strs, uuid, uuids, type Fields } from '../../../model/validation.ts';
+import { syncLocalRoutes } from '../../topology/local-routes.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { noContent, type Ctx, type Route as ApiRoute } from '../http.ts';
 import { deleteEndpoint, getEndpoint, link, mediaOf, postEndpoint, readBody } from './common.ts';
@@ -144,27 +144,6 @@ export async function renderPort(ctx: Ctx, p: Port): Promise<Record<string, unkn
   }
   if (type === 'Vxlan') dto.vtepId = p.vtepId;
   return dto;
-}
-
-/**
- * Keeps one LOCAL route (0.0.0.0/0 -> address/32 via the port) per router port address, as MidoNet
- * adds on router-port creation, so the router answers for its own addresses.
- */
-async function syncLocalRoutes(tx: Transaction, port: Port): Promise<void> {
-  if (!port.routerId) return;
-  const want = new Set(port.portSubnet.map((s) => parseCidr(s)?.address).filter((a): a is string => !!a));
-  const existing = await Promise.all(port.routeIds.map((id) => tx.tryGet<Route>(T.Route, id)));
-  for (const r of existing) {
-    if (!r || r.type !== 'Local' || r.learned) continue;
-    if (want.has(r.dstNetworkAddr) && r.dstNetworkLength === 32) want.delete(r.dstNetworkAddr);
-    else await tx.delete(T.Route, r.id, true);
-  }
-  for (const address of want) {
-    await tx.create(T.Route, {
-      id: randomUUID(), routerId: port.routerId, nextHopPortId: port.id, srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0,
-      dstNetworkAddr: address, dstNetworkLength: 32, nextHopGateway: null, weight: 0, attributes: null, type: 'Local', learned: false,
-    } satisfies Route);
-  }
 }
 
 function checkType(given: unknown, allowed: string[], device: string): void {

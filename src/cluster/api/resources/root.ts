@@ -43,7 +43,7 @@ const ROOT_KEYS: [string, string | null, string | null][] = [
 /** Root paths MidoNet serves that this server does not implement yet. */
 const NOT_YET: [string, string][] = [
   ['health_monitors', 'Health monitors'], ['l2insertions', 'L2 insertions'], ['load_balancers', 'Load balancers'],
-  ['mirrors', 'Mirrors'], ['neutron', 'The Neutron API'], ['pool_members', 'Pool members'], ['pools', 'Pools'],
+  ['mirrors', 'Mirrors'], ['pool_members', 'Pool members'], ['pools', 'Pools'],
   ['qos_bw_limit_rules', 'QoS rules'], ['qos_dscp_rules', 'QoS rules'], ['qos_policies', 'QoS policies'],
   ['service_container_groups', 'Service container groups'], ['service_containers', 'Service containers'],
   ['traces', 'Trace requests'], ['vips', 'VIPs'], ['vteps', 'VTEPs'],

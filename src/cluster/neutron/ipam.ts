@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { intToIp, ipToInt, isIpv4, networkOf, parseCidr } from '../../model/net.ts';
+import type { AllocationPool, NSubnet } from './model.ts';
+
+/** A parsed IPv4 subnet: network address and broadcast address as integers. */
+export interface Range {
+  first: number;
+  last: number;
+  length: number;
+}
+
+export function rangeOf(cidr: string): Range | null {
+  const c = parseCidr(cidr);
+  if (!c) return null;
+  const mask = c.length === 0 ? 0 : (0xffffffff << (32 - c.length)) >>> 0;
+  const first = (ipToInt(c.address) & mask) >>> 0;
+  if (first !== ipToInt(c.address)) return null;
+  return { first, last: (first | (~mask >>> 0)) >>> 0, length: c.length };
+}
+
+export const contains = (r: Range, ip: string): boolean => {
+  if (!isIpv4(ip)) return false;
+  const n = ipToInt(ip);
+  return n >= r.first && n <= r.last;
+};
+
+/** Whether ip is on the subnet of a port address given as address/length ("10.0.0.1/24"). */
+export function onSubnetOf(portCidr: string, ip: string): boolean {
+  const c = parseCidr(portCidr);
+  const r = c ? rangeOf(`${networkOf(c.address, c.length)}/${c.length}`) : null;
+  return r !== null && contains(r, ip);
+}
+
+export const overlaps = (a: Range, b: Range): boolean => a.first <= b.last && b.first <= a.last;
+
+/** Hosts of the subnet: all but the network and broadcast addresses (all of a /31 or /32). */
+function hosts(r: Range): [number, number] {
+  return r.length >= 31 ? [r.first, r.last] : [r.first + 1, r.last - 1];
+}
+
+/** Neutron's default gateway: the first host address. */
+export const defaultGateway = (r: Range): string => intToIp(hosts(r)[0]);
+
+/** Neutron's default pools: every host address but the gateway's. */
+export function defaultPools(r: Range, gateway: string | null): AllocationPool[] {
+  const [lo, hi] = hosts(r);
+  const gw = gateway && contains(r, gateway) ? ipToInt(gateway) : -1;
+  const pools: AllocationPool[] = [];
+  if (gw > lo) pools.push({ start: intToIp(lo), end: intToIp(Math.min(gw - 1, hi)) });
+  if (gw < hi) pools.push({ start: intToIp(Math.max(gw + 1, lo)), end: intToIp(hi) });
+  return pools;
+}
+
+/** The first address of the subnet's pools that is not in `used`, or null when none is left. */
+export function allocate(s: NSubnet, used: ReadonlySet<string>): string | null {
+  for (const p of s.allocation_pools) {
+    for (let n = ipToInt(p.start); n <= ipToInt(p.end); n++) {
+      const ip = intToIp(n);
+      if (!used.has(ip) && ip !== s.gateway_ip) return ip;
+    }
+  }
+  return null;
+}
+
+/** A MAC in Neutron's default base (fa:16:3e), random below it. */
+export function neutronMac(): string {
+  return ['fa', '16', '3e', ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}

@@ -1,0 +1,60 @@
+import { conflict, invalidInput } from '../errors.ts';
+import { DEVICE_OWNER, NT, UPLINK, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { deleteNetwork, translateNetwork } from '../translation/network.ts';
+import { given, merged, standard, type Handler } from './common.ts';
+import { removePort } from './ports.ts';
+import { subnets } from './subnets.ts';
+
+/** Network types MidoNet provides: its own overlay, and uplinks to the physical network. */
+const TYPES = ['midonet', 'local', UPLINK];
+/** Room for the VXLAN header on a 1500-byte underlay. */
+const DEFAULT_MTU = 1450;
+
+export const networks: Handler<NNetwork> = {
+  resource: 'network',
+  type: NT.Network,
+  async create(op, input) {
+    const type = String(given(input, 'provider:network_type', 'midonet')).toLowerCase();
+    if (!TYPES.includes(type)) throw invalidInput(`network type ${type} is not supported; use midonet or uplink`);
+    const n: NNetwork = {
+      ...standard(op, input),
+      name: given(input, 'name', ''),
+      admin_state_up: given(input, 'admin_state_up', true),
+      status: 'ACTIVE',
+      shared: given(input, 'shared', false),
+      'router:external': given(input, 'router:external', false),
+      'provider:network_type': type,
+      'provider:physical_network': given(input, 'provider:physical_network', null),
+      'provider:segmentation_id': given(input, 'provider:segmentation_id', null),
+      mtu: given(input, 'mtu', DEFAULT_MTU),
+      port_security_enabled: given(input, 'port_security_enabled', true),
+      qos_policy_id: given(input, 'qos_policy_id', null),
+      availability_zones: ['nova'],
+      availability_zone_hints: given(input, 'availability_zone_hints', []),
+      subnets: [],
+    };
+    await op.t.tx.create(NT.Network, n);
+    await translateNetwork(op.t, n, null);
+    return n;
+  },
+  async update(op, old, input) {
+    const n = merged(op, old, input);
+    n.subnets = old.subnets;
+    await op.t.tx.update(NT.Network, n);
+    await translateNetwork(op.t, n, old);
+    return n;
+  },
+  async remove(op, n) {
+    const onIt = (await op.t.tx.getAll<NPort>(NT.Port)).filter((p) => p.network_id === n.id);
+    if (onIt.some((p) => p.device_owner !== DEVICE_OWNER.dhcp)) {
+      throw conflict('NetworkInUse', `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network.`);
+    }
+    for (const p of onIt) await removePort(op, p);
+    for (const id of n.subnets) {
+      const s = await op.t.tx.tryGet<NSubnet>(NT.Subnet, id);
+      if (s) await subnets.remove(op, s);
+    }
+    await op.t.tx.delete(NT.Network, n.id);
+    await deleteNetwork(op.t, n);
+  },
+};

@@ -1,0 +1,125 @@
+import type { Store } from '../../nsdb/store.ts';
+import { T } from '../../model/types.ts';
+import { readAttributes } from './attributes.ts';
+import { NOT_FOUND } from './errors.ts';
+import { isNetworkOwned, NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type Standard } from './model.ts';
+import { timestamp, type Handler, type Op } from './resources/common.ts';
+import { floatingIps } from './resources/floating-ips.ts';
+import { networks } from './resources/networks.ts';
+import { ports } from './resources/ports.ts';
+import { addInterface, removeInterface, routers, type RouterInterfaceInfo } from './resources/routers.ts';
+import { securityGroupRules, securityGroups } from './resources/security-groups.ts';
+import { subnets } from './resources/subnets.ts';
+import { Translation } from './translation/context.ts';
+
+export const HANDLERS: Record<string, Handler> = Object.fromEntries(
+  [networks, subnets, ports, routers, floatingIps, securityGroups, securityGroupRules].map((h) => [h.resource, h as unknown as Handler]),
+);
+
+export type Resource = keyof typeof HANDLERS;
+export type Json = Record<string, unknown>;
+
+/** Who writes: the project a new object belongs to, and whether it is the MidoNet plugin's front. */
+export interface Writer {
+  tenant: string;
+  trusted: boolean;
+}
+
+/**
+ * The Neutron API's one implementation, behind both fronts: each write checks its input, stores
+ * the Neutron object and its MidoNet translation in one NSDB transaction, then writes the bridge
+ * table entries.
+ */
+export class NeutronService {
+  constructor(private readonly store: Store) {}
+
+  private async run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
+    let t: Translation | null = null;
+    const result = await this.store.tx(async (tx) => {
+      t = new Translation(tx, this.store);
+      return body({ t, tenant: who.tenant, trusted: who.trusted, now: timestamp() });
+    });
+    await (t as Translation | null)?.flush();
+    return result;
+  }
+
+  private handler(resource: string): Handler {
+    const h = HANDLERS[resource];
+    if (!h) throw new Error(`unknown Neutron resource ${resource}`);
+    return h;
+  }
+
+  async create(resource: string, bodies: unknown[], who: Writer): Promise<Json[]> {
+    const h = this.handler(resource);
+    const inputs = bodies.map((b) => readAttributes(resource, b, 'post', who.trusted));
+    const made = await this.run(who, async (op) => {
+      const out: Standard[] = [];
+      for (const input of inputs) out.push(await h.create(op, input));
+      return out;
+    });
+    return this.renderAll(resource, made);
+  }
+
+  async update(resource: string, id: string, body: unknown, who: Writer): Promise<Json> {
+    const h = this.handler(resource);
+    const input = readAttributes(resource, body, 'put', who.trusted);
+    const obj = await this.run(who, async (op) => {
+      const old = await op.t.tx.tryGet<Standard>(h.type, id);
+      if (!old) throw NOT_FOUND[resource]!(id);
+      return h.update(op, old, input);
+    });
+    return (await this.renderAll(resource, [obj]))[0]!;
+  }
+
+  async remove(resource: string, id: string, who: Writer): Promise<void> {
+    const h = this.handler(resource);
+    await this.run(who, async (op) => {
+      const obj = await op.t.tx.tryGet<Standard>(h.type, id);
+      if (!obj) throw NOT_FOUND[resource]!(id);
+      await h.remove(op, obj);
+    });
+  }
+
+  async get(resource: string, id: string): Promise<Json> {
+    const obj = await this.store.tryGet<Standard>(this.handler(resource).type, id);
+    if (!obj) throw NOT_FOUND[resource]!(id);
+    return (await this.renderAll(resource, [obj]))[0]!;
+  }
+
+  async list(resource: string): Promise<Json[]> {
+    return this.renderAll(resource, await this.store.getAll<Standard>(this.handler(resource).type));
+  }
+
+  addRouterInterface(routerId: string, body: unknown, who: Writer): Promise<RouterInterfaceInfo> {
+    return this.run(who, (op) => addInterface(op, routerId, interfaceBody(body)));
+  }
+
+  removeRouterInterface(routerId: string, body: unknown, who: Writer): Promise<RouterInterfaceInfo> {
+    return this.run(who, (op) => removeInterface(op, routerId, interfaceBody(body)));
+  }
+
+  /** Objects as Neutron shows them: a group with its rules, a port with MidoNet's view of its status. */
+  private async renderAll(resource: string, objs: Standard[]): Promise<Json[]> {
+    if (resource === 'security_group') {
+      const rules = new Map((await this.store.getAll<NSecurityGroupRule>(NT.SecurityGroupRule)).map((r) => [r.id, r]));
+      return (objs as NSecurityGroup[]).map((g) => ({ ...g, security_group_rules: g.security_group_rules.map((id) => rules.get(id)).filter((r) => r !== undefined) }));
+    }
+    if (resource === 'port') {
+      return Promise.all((objs as NPort[]).map(async (p) => ({ ...p, status: await this.portStatus(p) })));
+    }
+    if (resource === 'floatingip') {
+      return (objs as NFloatingIp[]).map(({ floating_port_id: _internal, ...shown }) => shown as unknown as Json);
+    }
+    return objs as unknown as Json[];
+  }
+
+  /** ACTIVE once an agent has bound the port (Neutron's own ports are always ACTIVE). */
+  private async portStatus(p: NPort): Promise<string> {
+    if (isNetworkOwned(p)) return 'ACTIVE';
+    return (await this.store.getState({ type: T.Port, id: p.id, key: 'active' })) !== null ? 'ACTIVE' : 'DOWN';
+  }
+}
+
+function interfaceBody(body: unknown): Json {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Json) : {};
+}

@@ -1,0 +1,38 @@
+/**
+ * Router interface -> a router port (its id derived from the Neutron port's) with the port's first
+ * address and MAC, linked to the Neutron port's bridge port, and a route to the subnet through it.
+ * On an uplink network there is no bridge: the router port is bound to the host interface the
+ * Neutron port's binding names, and joins the router's stateful port group so that several uplinks
+ * share flow state. Inputs: the router, the Neutron port, its subnet and network.
+ */
+import { newPort, newRoute } from '../../../model/defaults.ts';
+import { T, type Port } from '../../../model/types.ts';
+import { syncLocalRoutes } from '../../topology/local-routes.ts';
+import { derivedId } from '../ids.ts';
+import { isUplink, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import type { Translation } from './context.ts';
+import { bindingOf } from './port.ts';
+import { routerPortGroupId } from './router.ts';
+
+export const interfaceRouterPortId = (port: string) => derivedId(port, 'interface_router_port');
+const subnetRouteId = (port: string) => derivedId(port, 'interface_subnet_route');
+
+export async function addRouterInterface(t: Translation, routerId: string, p: NPort, subnet: NSubnet, net: NNetwork): Promise<void> {
+  const ip = p.fixed_ips.find((f) => f.subnet_id === subnet.id)?.ip_address ?? subnet.gateway_ip;
+  const [address, length] = subnet.cidr.split('/');
+  const id = interfaceRouterPortId(p.id);
+  const fields: Partial<Port> = { routerId, portSubnet: ip ? [`${ip}/${length}`] : [], portMac: p.mac_address };
+  if (isUplink(net)) {
+    Object.assign(fields, await bindingOf(t, p), { portGroupIds: [routerPortGroupId(routerId)] });
+  } else {
+    fields.peerId = p.id;
+  }
+  await t.tx.create(T.Port, newPort(id, await t.tunnelKey(), fields));
+  await syncLocalRoutes(t.tx, await t.tx.get<Port>(T.Port, id));
+  await t.tx.create(T.Route, newRoute(subnetRouteId(p.id), routerId, address!, Number(length), id));
+}
+
+/** Deletes the router port; its routes go with it. */
+export async function removeRouterInterface(t: Translation, p: NPort): Promise<void> {
+  await t.tx.delete(T.Port, interfaceRouterPortId(p.id), true);
+}
