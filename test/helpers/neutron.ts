@@ -15,6 +15,15 @@ export async function everything(store: Store): Promise<Record<string, string[]>
   return out;
 }
 
+/** Every stored object in full, for checking that a refused request changed nothing. */
+export async function dump(store: Store): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const type of [...Object.values(T), ...Object.values(NT)]) {
+    out[type] = (await store.getAll<{ id: string }>(type)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+  return out;
+}
+
 export interface NeutronRes {
   status: number;
   // Neutron bodies of every resource; typing each would restate the API in the tests.
