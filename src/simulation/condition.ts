@@ -166,12 +166,14 @@ export function compileRule(r: Rule): SimRule {
 export function conditionMatches(ctx: PacketContext, r: SimRule): boolean {
   const m = ctx.match;
   const ip = m.etherType === 0x0800;
+  // As in MidoNet, an ARP packet's sender and target addresses are its network source and destination.
+  const addressed = ip || m.etherType === 0x0806;
   let seen = F.EtherType;
   let ok = true;
   if (r.hasDlType && (m.etherType === r.dlType) === r.invDlType) ok = false;
   else if (r.hasProto && ((seen |= F.IpProto), (ip && m.ipProto === r.proto) === r.invProto)) ok = false;
-  else if (r.hasSrc && ((seen |= F.IpSrc), (ip && ((m.ipSrc & r.srcMask) >>> 0) === r.srcNet) === r.invSrc)) ok = false;
-  else if (r.hasDst && ((seen |= F.IpDst), (ip && ((m.ipDst & r.dstMask) >>> 0) === r.dstNet) === r.invDst)) ok = false;
+  else if (r.hasSrc && ((seen |= F.IpSrc), (addressed && ((m.ipSrc & r.srcMask) >>> 0) === r.srcNet) === r.invSrc)) ok = false;
+  else if (r.hasDst && ((seen |= F.IpDst), (addressed && ((m.ipDst & r.dstMask) >>> 0) === r.dstNet) === r.invDst)) ok = false;
   else if (r.hasTpSrc || r.hasTpDst) {
     seen |= F.IpProto | F.IpFrag;
     const p = m.ipProto;

@@ -61,11 +61,13 @@ describe('simulation properties', () => {
         Object.assign(m, { etherType: p.etherType, ipProto: p.ipProto, ipSrc: p.ipSrc, ipDst: p.ipDst, dstPort: p.dstPort, ipFrag: p.frag });
         const ctx = new PacketContext(null as never, state, 0, m, null, false, false);
         const ip = p.etherType === 0x0800;
+        // ARP sender and target addresses count as network source and destination (MidoNet's match).
+        const addressed = ip || p.etherType === 0x0806;
         const inPrefix = (v: number, x: [number, number]) => ((v & maskOf(x[1])) >>> 0) === ((x[0] & maskOf(x[1])) >>> 0);
         const tests: boolean[] = [];
         if (c.nwProto !== null) tests.push((ip && p.ipProto === c.nwProto) !== c.invNwProto);
-        if (c.nwSrc) tests.push((ip && inPrefix(p.ipSrc, c.nwSrc)) !== c.invNwSrc);
-        if (c.nwDst) tests.push((ip && inPrefix(p.ipDst, c.nwDst)) !== c.invNwDst);
+        if (c.nwSrc) tests.push((addressed && inPrefix(p.ipSrc, c.nwSrc)) !== c.invNwSrc);
+        if (c.nwDst) tests.push((addressed && inPrefix(p.ipDst, c.nwDst)) !== c.invNwDst);
         if (c.tpDst) tests.push((ip && p.frag !== Frag.Later && p.dstPort >= c.tpDst.start && p.dstPort <= c.tpDst.end) !== c.invTpDst);
         if (c.dlType !== null) tests.push((p.etherType === c.dlType) !== c.invDlType);
         const f = ip ? p.frag : Frag.None;
