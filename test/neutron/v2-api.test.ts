@@ -1,0 +1,96 @@
+/** The Neutron v2.0 API's queries and updates, and what updates do to the MidoNet topology. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { NeutronFixture } from '../helpers/neutron.ts';
+
+describe('Neutron v2.0 API', () => {
+  let f: NeutronFixture;
+  const ids: Record<string, string> = {};
+  before(async () => {
+    f = await NeutronFixture.start();
+    ids.net = (await f.create('networks', 'network', { name: 'n' })).id;
+    ids.sub = (await f.create('subnets', 'subnet', { network_id: ids.net, cidr: '10.0.0.0/24' })).id;
+  });
+  after(() => f.close());
+  const midonet = async (path: string) => (await f.midonet.req('GET', path)).json;
+
+  it('answers version discovery and lists its extensions', async () => {
+    const root = await f.req('GET', '/');
+    assert.equal(root.json.versions[0].id, 'v2.0');
+    assert.equal((await f.req('GET', '/v2.0')).json.version.status, 'CURRENT');
+    const ext = await f.req('GET', '/v2.0/extensions');
+    assert.ok(ext.json.extensions.some((e: { alias: string }) => e.alias === 'security-group'));
+    assert.equal((await f.req('GET', '/v2.0/extensions/router')).json.extension.alias, 'router');
+    assert.equal((await f.req('GET', '/v2.0/extensions/tag-ports-during-bulk-creation')).status, 404);
+  });
+
+  it('creates in bulk, filters, projects fields and pages with markers', async () => {
+    const bulk = await f.req('POST', '/v2.0/ports', { ports: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ network_id: ids.net, name, device_owner: name === 'e' ? 'network:dhcp' : '' })) });
+    assert.equal(bulk.status, 201);
+    assert.equal(bulk.json.ports.length, 5);
+    const named = await f.req('GET', '/v2.0/ports?name=b&name=c&fields=name&fields=id');
+    assert.deepEqual(named.json.ports.map((p: { name: string }) => p.name).sort(), ['b', 'c']);
+    assert.deepEqual(Object.keys(named.json.ports[0]).sort(), ['id', 'name']);
+    const ip = bulk.json.ports[0].fixed_ips[0].ip_address;
+    const byIp = await f.req('GET', `/v2.0/ports?fixed_ips=ip_address%3D${ip}`);
+    assert.deepEqual(byIp.json.ports.map((p: { name: string }) => p.name), ['a']);
+    const owned = await f.req('GET', '/v2.0/ports?device_owner=network%3Adhcp');
+    assert.deepEqual(owned.json.ports.map((p: { name: string }) => p.name), ['e']);
+    const seen: string[] = [];
+    let url: string | null = '/v2.0/ports?limit=2&sort_key=name&sort_dir=asc';
+    while (url) {
+      const page = await f.req('GET', url);
+      seen.push(...page.json.ports.map((p: { name: string }) => p.name));
+      const next = page.json.ports_links?.find((l: { rel: string }) => l.rel === 'next')?.href as string | undefined;
+      url = next ? next.replace(/^https?:\/\/[^/]+/, '') : null;
+    }
+    assert.deepEqual(seen, ['a', 'b', 'c', 'd', 'e']);
+    assert.equal((await f.req('GET', '/v2.0/networks?router%3Aexternal=False')).json.networks.length, 1);
+    const dhcp = await midonet(`/bridges/${ids.net}/dhcp/10.0.0.0_24`);
+    const dhcpIp = bulk.json.ports[4].fixed_ips[0].ip_address;
+    assert.equal(dhcp.serverAddr, dhcpIp, 'a DHCP port serves the subnet');
+    assert.ok(dhcp.opt121Routes.some((r: { destinationPrefix: string; gatewayAddr: string }) => r.destinationPrefix === '169.254.169.254' && r.gatewayAddr === dhcpIp), 'metadata route via the DHCP port');
+  });
+
+  it('follows port updates: addresses, MAC, port security, address pairs', async () => {
+    const p = await f.create('ports', 'port', { network_id: ids.net, name: 'vm', device_owner: 'compute:nova' });
+    const hosts = async () => (await midonet(`/bridges/${ids.net}/dhcp/10.0.0.0_24/hosts`)).filter((h: { name: string }) => h.name === 'vm');
+    assert.equal((await hosts())[0].ipAddr, p.fixed_ips[0].ip_address);
+    const moved = await f.req('PUT', `/v2.0/ports/${p.id}`, { port: { fixed_ips: [{ ip_address: '10.0.0.99' }], mac_address: 'fa:16:3e:12:34:56', allowed_address_pairs: [{ ip_address: '10.0.5.0/24' }] } });
+    assert.equal(moved.status, 200);
+    assert.deepEqual(moved.json.port.allowed_address_pairs, [{ ip_address: '10.0.5.0/24', mac_address: 'fa:16:3e:12:34:56' }]);
+    assert.deepEqual((await hosts()).map((h: { ipAddr: string; macAddr: string }) => [h.ipAddr, h.macAddr]), [['10.0.0.99', 'fa:16:3e:12:34:56']]);
+    const port = await midonet(`/ports/${p.id}`);
+    const inbound = await midonet(`/chains/${port.inboundFilterId}/rules`);
+    const spoof = await midonet(`/chains/${inbound[0].jumpChainId}/rules`);
+    assert.ok(spoof.some((r: { nwSrcAddress: string; nwSrcLength: number }) => r.nwSrcAddress === '10.0.5.0' && r.nwSrcLength === 24));
+    assert.ok(!spoof.some((r: { nwSrcAddress: string }) => r.nwSrcAddress === p.fixed_ips[0].ip_address), 'the old address no longer passes');
+    const off = await f.req('PUT', `/v2.0/ports/${p.id}`, { port: { port_security_enabled: false, security_groups: [], allowed_address_pairs: [] } });
+    assert.equal(off.status, 200);
+    const open = await midonet(`/ports/${p.id}`);
+    assert.equal(open.inboundFilterId, null);
+    assert.equal((await f.midonet.req('GET', `/chains/${port.inboundFilterId}`)).status, 404, 'its chains are gone');
+  });
+
+  it('keeps routers in step: extra routes, SNAT off, gateway removed', async () => {
+    const ext = (await f.create('networks', 'network', { name: 'ext', 'router:external': true })).id;
+    await f.create('subnets', 'subnet', { network_id: ext, cidr: '172.16.0.0/24' });
+    const r = await f.create('routers', 'router', { name: 'r', external_gateway_info: { network_id: ext, enable_snat: false } });
+    const snats = async () => (await midonet(`/chains/${(await midonet(`/routers/${r.id}`)).outboundFilterId}/rules`)).filter((x: { type: string }) => x.type === 'snat');
+    assert.equal((await snats()).length, 0, 'SNAT disabled');
+    await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: { network_id: ext, enable_snat: true } } });
+    assert.equal((await snats()).length, 1);
+    await f.req('PUT', `/v2.0/routers/${r.id}/add_router_interface`, { subnet_id: ids.sub });
+    const up = await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { routes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.250' }] } });
+    assert.equal(up.status, 200);
+    const routes = await midonet(`/routers/${r.id}/routes`);
+    assert.ok(routes.some((x: { dstNetworkAddr: string; nextHopGateway: string }) => x.dstNetworkAddr === '192.168.0.0' && x.nextHopGateway === '10.0.0.250'));
+    await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { routes: [], external_gateway_info: null } });
+    const after = await midonet(`/routers/${r.id}/routes`);
+    assert.ok(!after.some((x: { dstNetworkAddr: string }) => x.dstNetworkAddr === '192.168.0.0' || x.dstNetworkAddr === '0.0.0.0' && x.dstNetworkLength === 0));
+    assert.equal((await snats()).length, 0);
+    assert.equal((await f.req('GET', `/v2.0/ports?device_owner=network%3Arouter_gateway`)).json.ports.length, 0, 'the gateway port is gone');
+    const rports = await midonet(`/routers/${r.id}/ports`);
+    assert.deepEqual(rports.map((p: { portAddress: string }) => p.portAddress), ['10.0.0.1']);
+  });
+});
