@@ -4,7 +4,7 @@ import type { TopologyMessage, TopologyRequest } from '../cluster/topology-servi
 
 type WithoutReq<T> = T extends unknown ? Omit<T, 'req'> : never;
 type Request = WithoutReq<TopologyRequest>;
-type Subscription = Extract<Request, { op: 'watch' | 'watchType' | 'watchState' }>;
+type Subscription = Extract<Request, { op: 'watch' | 'watchType' | 'watchState' | 'watchStateDir' }>;
 
 /**
  * The agent's link to the cluster: the topology stream over WebSocket, failing over between the

@@ -19,6 +19,8 @@ const PARENTS = ['networkId', 'routerId', 'chainId', 'peerId', 'nextHopPortId', 
 export class TopologyCache {
   private readonly objects = new Map<string, Map<string, Stored>>(FOLLOWED.map((t) => [t, new Map()]));
   private snapshot: SnapshotTopology | null = null;
+  /** Bridges' ARP tables (state keys `arp_table/<ip>` of a Network), answered by the bridge for its VMs. */
+  private readonly arpTables = new Map<string, Map<string, string>>();
   /** Port active states the agent follows (for ports on other hosts). */
   readonly activePorts = new Set<string>();
 
@@ -40,6 +42,8 @@ export class TopologyCache {
         this.onChange([`d:${m.id}`], 'state', null, null);
       } else if (m.type === T.Router && m.key.startsWith('arp_table/') && m.value !== null) {
         this.onArp(m.id, Number(m.key.slice('arp_table/'.length)), Number(m.value));
+      } else if (m.type === T.Network && m.key.startsWith('arp_table/')) {
+        this.bridgeArp(m.id, m.key.slice('arp_table/'.length), m.value);
       }
       return;
     }
@@ -50,10 +54,20 @@ export class TopologyCache {
     const obj = m.op === 'update' ? (m.value as Stored) : null;
     if (obj) map.set(m.id, obj);
     else map.delete(m.id);
+    if (m.type === T.Network && obj && !old) this.client.subscribe({ op: 'watchStateDir', type: T.Network, id: m.id, key: 'arp_table' });
     this.snapshot = null;
     const tags = new Set([`d:${m.id}`]);
     for (const o of [old, obj]) for (const f of PARENTS) if (o && typeof o[f] === 'string') tags.add(`d:${o[f] as string}`);
     this.onChange([...tags], m.type, obj, old);
+  }
+
+  private bridgeArp(bridge: string, ip: string, mac: string | null): void {
+    let table = this.arpTables.get(bridge);
+    if (!table) this.arpTables.set(bridge, (table = new Map()));
+    if (mac === null) table.delete(ip);
+    else table.set(ip, mac);
+    this.snapshot = null;
+    this.onChange([`d:${bridge}`], 'state', null, null);
   }
 
   /** Follows a router's ARP entry for ip, learned wherever the reply arrived. */
@@ -91,6 +105,7 @@ export class TopologyCache {
         portGroups: this.all<PortGroup>(T.PortGroup),
         ipAddrGroups: this.all<IpAddrGroup>(T.IpAddrGroup),
         dhcps: this.all<Dhcp>(T.Dhcp),
+        arpTables: this.arpTables,
       });
     }
     return this.snapshot;

@@ -13,6 +13,7 @@ export type TopologyRequest =
   | { op: 'watchType'; req?: number; type: string }
   | { op: 'unwatch'; req?: number; type: string; id?: string }
   | { op: 'watchState'; req?: number; type: string; id: string; key: string }
+  | { op: 'watchStateDir'; req?: number; type: string; id: string; key: string }
   | { op: 'setState'; req?: number; type: string; id: string; key: string; value: string }
   | { op: 'deleteState'; req?: number; type: string; id: string; key: string };
 
@@ -34,7 +35,7 @@ function parse(m: Record<string, unknown>): TopologyRequest {
     case 'watch': need('type', 'id'); break;
     case 'watchType': need('type'); break;
     case 'unwatch': need('type'); break;
-    case 'watchState': case 'deleteState': need('type', 'id', 'key'); break;
+    case 'watchState': case 'watchStateDir': case 'deleteState': need('type', 'id', 'key'); break;
     case 'setState': need('type', 'id', 'key'); if (typeof m.value !== 'string') throw new Error('setState: value must be a string'); break;
     default: throw new Error(`unknown op ${JSON.stringify(m.op)}`);
   }
@@ -94,6 +95,12 @@ class Session {
         case 'watchState':
           this.subscribe(`s/${m.type}/${m.id}/${m.key}`, () =>
             this.store.watchState(state!, (value) => this.send({ op: 'state', type: m.type, id: m.id, key: m.key, value })),
+          );
+          break;
+        case 'watchStateDir':
+          // Each key below arrives as a state message of its own, as if watched one by one.
+          this.subscribe(`d/${m.type}/${m.id}/${m.key}`, () =>
+            this.store.watchStateDir(state!, (name, value) => this.send({ op: 'state', type: m.type, id: m.id, key: `${m.key}/${name}`, value })),
           );
           break;
         case 'setState':

@@ -56,6 +56,8 @@ export interface Backend {
   /** Ends a session: every key it owns disappears. */
   endSession(owner: string): Promise<void>;
   watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe;
+  /** Delivers every key directly below `key` with its value, then each one set or removed (null). */
+  watchStateDir(key: StateKey, listener: (name: string, value: string | null) => void): Unsubscribe;
 
   close(): Promise<void>;
 }

@@ -90,6 +90,10 @@ export class Store {
     return this.backend.watchState(key, listener);
   }
 
+  watchStateDir(key: StateKey, listener: (name: string, value: string | null) => void): Unsubscribe {
+    return this.backend.watchStateDir(key, listener);
+  }
+
   endSession(owner: string): Promise<void> {
     return this.backend.endSession(owner);
   }

@@ -87,7 +87,7 @@ describe('Neutron v2.0 API', () => {
     assert.ok(routes.some((x: { dstNetworkAddr: string; nextHopGateway: string }) => x.dstNetworkAddr === '192.168.0.0' && x.nextHopGateway === '10.0.0.250'));
     await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { routes: [], external_gateway_info: null } });
     const after = await midonet(`/routers/${r.id}/routes`);
-    assert.ok(!after.some((x: { dstNetworkAddr: string }) => x.dstNetworkAddr === '192.168.0.0' || x.dstNetworkAddr === '0.0.0.0' && x.dstNetworkLength === 0));
+    assert.ok(!after.some((x: { dstNetworkAddr: string; dstNetworkLength: number }) => x.dstNetworkAddr === '192.168.0.0' || (x.dstNetworkAddr === '0.0.0.0' && x.dstNetworkLength === 0)));
     assert.equal((await snats()).length, 0);
     assert.equal((await f.req('GET', `/v2.0/ports?device_owner=network%3Arouter_gateway`)).json.ports.length, 0, 'the gateway port is gone');
     const rports = await midonet(`/routers/${r.id}/ports`);

@@ -171,6 +171,23 @@ export function storeSuite(name: string, open: () => Promise<StoreFixture>): voi
       assert.deepEqual(await store.listState({ type: T.Network, id, key: 'mac_table/0' }), []);
     });
 
+    it('watches a state directory: the keys in it, then each set and removal', async () => {
+      const id = randomUUID();
+      const table = (ip: string) => ({ type: T.Network, id, key: `arp_table/${ip}` });
+      await store.setState(table('10.0.0.1'), 'aa');
+      const seen: [string, string | null][] = [];
+      const off = store.watchStateDir({ type: T.Network, id, key: 'arp_table' }, (name, value) => seen.push([name, value]));
+      await until(seen, (s) => s.length === 1);
+      await store.setState(table('10.0.0.2'), 'bb');
+      await until(seen, (s) => s.some(([n]) => n === '10.0.0.2'));
+      await store.setState(table('10.0.0.1'), 'cc');
+      await until(seen, (s) => s.some(([n, v]) => n === '10.0.0.1' && v === 'cc'));
+      await store.deleteState(table('10.0.0.2'));
+      await until(seen, (s) => s.some(([n, v]) => n === '10.0.0.2' && v === null));
+      off();
+      assert.deepEqual(seen, [['10.0.0.1', 'aa'], ['10.0.0.2', 'bb'], ['10.0.0.1', 'cc'], ['10.0.0.2', null]]);
+    });
+
     it('allocates unique tunnel keys under concurrency', async () => {
       const keys = await Promise.all(Array.from({ length: 200 }, () => store.nextTunnelKey()));
       assert.equal(new Set(keys).size, 200);

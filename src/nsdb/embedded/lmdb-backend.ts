@@ -21,6 +21,8 @@ export class LmdbBackend implements Backend {
   private readonly objectListeners = new Listeners<[Change, number]>();
   private readonly typeListeners = new Listeners<[Change, number]>();
   private readonly stateListeners = new Listeners<string | null>();
+  /** Listeners of a state directory, keyed by its path: each hears (child name, value). */
+  private readonly dirListeners = new Listeners<[string, string | null]>();
   private readonly ephemeral = new Map<string, { value: string; owner: string }>();
 
   constructor(path: string) {
@@ -131,15 +133,28 @@ export class LmdbBackend implements Backend {
     } else {
       this.ephemeral.set(k, { value, owner });
     }
-    this.stateListeners.emit(k, value);
+    this.emitState(k, value);
   }
 
-  async getState(key: StateKey): Promise<string | null> {
-    const k = stateKey(key);
+  private emitState(k: string, value: string | null): void {
+    this.stateListeners.emit(k, value);
+    const slash = k.lastIndexOf('/');
+    this.dirListeners.emit(k.slice(0, slash), [k.slice(slash + 1), value]);
+  }
+
+  private valueSync(k: string): string | null {
     return this.ephemeral.get(k)?.value ?? (this.db.get(k) as string | undefined) ?? null;
   }
 
+  async getState(key: StateKey): Promise<string | null> {
+    return this.valueSync(stateKey(key));
+  }
+
   async listState(key: StateKey): Promise<string[]> {
+    return this.listSync(key);
+  }
+
+  private listSync(key: StateKey): string[] {
     const prefix = key.key === '' ? `s/${key.type}/${key.id}/` : `${stateKey(key)}/`;
     const names = new Set<string>();
     const take = (k: string) => names.add(k.slice(prefix.length).split('/')[0]!);
@@ -152,21 +167,27 @@ export class LmdbBackend implements Backend {
     const k = stateKey(key);
     this.ephemeral.delete(k);
     await this.db.remove(k);
-    this.stateListeners.emit(k, null);
+    this.emitState(k, null);
   }
 
   async endSession(owner: string): Promise<void> {
     for (const [k, e] of [...this.ephemeral]) {
       if (e.owner !== owner) continue;
       this.ephemeral.delete(k);
-      this.stateListeners.emit(k, (this.db.get(k) as string | undefined) ?? null);
+      this.emitState(k, this.valueSync(k));
     }
   }
 
   watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe {
     const k = stateKey(key);
     const off = this.stateListeners.add(k, listener);
-    listener(this.ephemeral.get(k)?.value ?? (this.db.get(k) as string | undefined) ?? null);
+    listener(this.valueSync(k));
+    return off;
+  }
+
+  watchStateDir(key: StateKey, listener: (name: string, value: string | null) => void): Unsubscribe {
+    const off = this.dirListeners.add(stateKey(key), ([name, value]) => listener(name, value));
+    for (const name of this.listSync(key)) listener(name, this.valueSync(`${stateKey(key)}/${name}`));
     return off;
   }
 

@@ -197,25 +197,32 @@ export class ZkBackend implements Backend {
   }
 
   watchType(type: string, listener: (change: Change) => void): Unsubscribe {
+    return this.followChildren(this.typeDir(type), (id, r) => listener({ type, id, value: r ? ZkBackend.versioned(r) : null }));
+  }
+
+  /**
+   * Follows the children of a node (made if missing) and each child's data: `onChild` sees every
+   * child as it is, then each change, and null once it is gone.
+   */
+  private followChildren(dir: string, onChild: (name: string, r: { data: Buffer; stat: Stat } | null) => void): Unsubscribe {
     let active = true;
     const known = new Map<string, Unsubscribe>();
-    const dir = this.typeDir(type);
     const sync = async (): Promise<void> => {
       if (!active || this.closed) return;
       try {
         await this.mkdirp(dir);
-        const ids = new Set(await this.children(dir, () => void sync()));
+        const names = new Set(await this.children(dir, () => void sync()));
         if (!active) return;
-        for (const id of ids) if (!known.has(id)) {
-          known.set(id, this.follow(this.path(type, id), (r) => {
-            if (r) listener({ type, id, value: ZkBackend.versioned(r) });
-            else if (known.delete(id)) listener({ type, id, value: null });
+        for (const name of names) if (!known.has(name)) {
+          known.set(name, this.follow(`${dir}/${name}`, (r) => {
+            if (r) onChild(name, r);
+            else if (known.delete(name)) onChild(name, null);
           }));
         }
-        for (const [id, off] of known) if (!ids.has(id)) {
+        for (const [name, off] of known) if (!names.has(name)) {
           off();
-          known.delete(id);
-          listener({ type, id, value: null });
+          known.delete(name);
+          onChild(name, null);
         }
       } catch {
         if (active && !this.closed) setTimeout(() => void sync(), 500);
@@ -298,6 +305,10 @@ export class ZkBackend implements Backend {
 
   watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe {
     return this.follow(this.statePath(key), (r) => listener(r ? r.data.toString('utf8') : null));
+  }
+
+  watchStateDir(key: StateKey, listener: (name: string, value: string | null) => void): Unsubscribe {
+    return this.followChildren(this.statePath(key), (name, r) => listener(name, r ? r.data.toString('utf8') : null));
   }
 
   async close(): Promise<void> {
