@@ -1,4 +1,5 @@
 import type { Store } from '../nsdb/store.ts';
+import { arpTableKey } from '../model/state-keys.ts';
 import { T, type Chain, type Dhcp, type IpAddrGroup, type Network, type Port, type PortGroup, type Route, type Router, type Rule } from '../model/types.ts';
 import type { TopologyInput } from '../simulation/topology.ts';
 
@@ -19,8 +20,8 @@ export async function loadTopology(store: Store): Promise<TopologyInput> {
   const macTables = new Map<string, { vlan: number; mac: string; port: string }[]>();
   await Promise.all(
     networks.map(async (b) => {
-      const ips = await store.listState({ type: T.Network, id: b.id, key: 'arp_table' });
-      const macs = await Promise.all(ips.map((ip) => store.getState({ type: T.Network, id: b.id, key: `arp_table/${ip}` })));
+      const ips = await store.listState(arpTableKey(b.id));
+      const macs = await Promise.all(ips.map((ip) => store.getState(arpTableKey(b.id, ip))));
       arpTables.set(b.id, new Map(ips.flatMap((ip, i) => (macs[i] ? [[ip, macs[i]] as [string, string]] : []))));
       const entries: { vlan: number; mac: string; port: string }[] = [];
       for (const vlan of await store.listState({ type: T.Network, id: b.id, key: 'mac_table' })) {

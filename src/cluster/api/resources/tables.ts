@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { arpTableKey, macTableKey } from '../../../model/state-keys.ts';
 import { T, type IpAddrGroup, type Network, type Port } from '../../../model/types.ts';
 import { int, ip, mac, str, uuid } from '../../../model/validation.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
@@ -13,13 +14,6 @@ const GROUP_ADDR = { name: 'IpAddrGroupAddr', versions: [1], json: { get: false 
 const dashed = (m: string) => m.replace(/:/g, '-');
 const coloned = (m: string) => decodeURIComponent(m).replace(/-/g, ':').toLowerCase();
 
-/** Bridge MAC table entries: state keys mac_table/<vlan>/<mac>_<port>, shared with agents. */
-const macKey = (bridge: string, vlan: number, m: string, port?: string) => ({
-  type: T.Network,
-  id: bridge,
-  key: port === undefined ? `mac_table/${vlan}` : `mac_table/${vlan}/${m}_${port}`,
-});
-
 function renderMac(ctx: Ctx, bridge: string, vlan: number, m: string, port: string) {
   const prefix = vlan === 0 ? `${link(ctx, 'bridges', bridge)}` : `${link(ctx, 'bridges', bridge)}/vlans/${vlan}`;
   return { macAddr: m, portId: port, vlanId: vlan, uri: `${prefix}/mac_table/${dashed(m)}_${port}` };
@@ -30,7 +24,7 @@ async function macEntries(ctx: Ctx, bridge: string, vlan?: number) {
   const vlans = vlan === undefined ? (await ctx.store.listState({ type: T.Network, id: bridge, key: 'mac_table' })).map(Number) : [vlan];
   const out = [];
   for (const v of vlans) {
-    for (const e of await ctx.store.listState(macKey(bridge, v, ''))) {
+    for (const e of await ctx.store.listState(macTableKey(bridge, v, ''))) {
       const [m, port] = e.split('_');
       out.push(renderMac(ctx, bridge, v, m!, port!));
     }
@@ -57,7 +51,7 @@ function macTableRoutes(prefix: string, vlanOf: (ctx: Ctx) => number | undefined
         await ctx.store.get<Network>(T.Network, bridge);
         const port = await ctx.store.get<Port>(T.Port, v.portId as string);
         if (port.networkId !== bridge) throw badRequest(`Port ${port.id} is not a port of bridge ${bridge}`);
-        await ctx.store.setState(macKey(bridge, vlan, v.macAddr as string, port.id), '');
+        await ctx.store.setState(macTableKey(bridge, vlan, v.macAddr as string, port.id), '');
         return renderMac(ctx, bridge, vlan, v.macAddr as string, port.id).uri;
       }),
     },
@@ -65,14 +59,14 @@ function macTableRoutes(prefix: string, vlanOf: (ctx: Ctx) => number | undefined
       path: `${prefix}/mac_table/:entry`,
       get: getEndpoint(MAC_PORT, 'get', async (ctx) => {
         const [m, port] = parseEntry(ctx.params.entry!);
-        const key = macKey(ctx.params.id!, vlanNum(ctx), coloned(m), port);
+        const key = macTableKey(ctx.params.id!, vlanNum(ctx), coloned(m), port);
         if ((await ctx.store.getState(key)) === null) throw notFound(`MAC table entry ${ctx.params.entry} not found`);
         return renderMac(ctx, ctx.params.id!, vlanNum(ctx), coloned(m), port);
       }),
       delete: deleteEndpoint(async (ctx) => {
         const [m, port] = parseEntry(ctx.params.entry!);
         await ctx.store.get(T.Network, ctx.params.id!);
-        await ctx.store.deleteState(macKey(ctx.params.id!, vlanNum(ctx), coloned(m), port));
+        await ctx.store.deleteState(macTableKey(ctx.params.id!, vlanNum(ctx), coloned(m), port));
       }),
     },
   ];
@@ -82,22 +76,20 @@ function renderArp(ctx: Ctx, bridge: string, addr: string, m: string) {
   return { ip: addr, mac: m, uri: `${link(ctx, 'bridges', bridge)}/arp_table/${addr}_${dashed(m)}` };
 }
 
-const arpKey = (bridge: string, addr?: string) => ({ type: T.Network, id: bridge, key: addr ? `arp_table/${addr}` : 'arp_table' });
-
 function arpTableRoutes(): ApiRoute[] {
   return [
     {
       path: '/bridges/:id/arp_table',
       get: getEndpoint(IP4_MAC, 'list', async (ctx) => {
         await ctx.store.get(T.Network, ctx.params.id!);
-        const ips = await ctx.store.listState(arpKey(ctx.params.id!));
-        const macs = await Promise.all(ips.map((a) => ctx.store.getState(arpKey(ctx.params.id!, a))));
+        const ips = await ctx.store.listState(arpTableKey(ctx.params.id!));
+        const macs = await Promise.all(ips.map((a) => ctx.store.getState(arpTableKey(ctx.params.id!, a))));
         return ips.flatMap((a, i) => (macs[i] ? [renderArp(ctx, ctx.params.id!, a, macs[i])] : []));
       }),
       post: postEndpoint(IP4_MAC, async (ctx) => {
         const v = readBody(ctx, { ip: ip(true), mac: mac(true) });
         await ctx.store.get(T.Network, ctx.params.id!);
-        await ctx.store.setState(arpKey(ctx.params.id!, v.ip as string), v.mac as string);
+        await ctx.store.setState(arpTableKey(ctx.params.id!, v.ip as string), v.mac as string);
         return renderArp(ctx, ctx.params.id!, v.ip as string, v.mac as string).uri;
       }),
     },
@@ -105,14 +97,14 @@ function arpTableRoutes(): ApiRoute[] {
       path: '/bridges/:id/arp_table/:entry',
       get: getEndpoint(IP4_MAC, 'get', async (ctx) => {
         const [addr, m] = parseEntry(ctx.params.entry!);
-        const stored = await ctx.store.getState(arpKey(ctx.params.id!, addr));
+        const stored = await ctx.store.getState(arpTableKey(ctx.params.id!, addr));
         if (stored !== coloned(m)) throw notFound(`ARP table entry ${ctx.params.entry} not found`);
         return renderArp(ctx, ctx.params.id!, addr, stored);
       }),
       delete: deleteEndpoint(async (ctx) => {
         const [addr, m] = parseEntry(ctx.params.entry!);
         await ctx.store.get(T.Network, ctx.params.id!);
-        if ((await ctx.store.getState(arpKey(ctx.params.id!, addr))) === coloned(m)) await ctx.store.deleteState(arpKey(ctx.params.id!, addr));
+        if ((await ctx.store.getState(arpTableKey(ctx.params.id!, addr))) === coloned(m)) await ctx.store.deleteState(arpTableKey(ctx.params.id!, addr));
       }),
     },
   ];

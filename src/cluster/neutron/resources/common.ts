@@ -46,6 +46,21 @@ export function merged<O extends Standard>(op: Op, old: O, input: Record<string,
   return { ...old, ...input, id: old.id, tenant_id: old.tenant_id, project_id: old.project_id, created_at: old.created_at, updated_at: op.now, revision_number: old.revision_number + 1 };
 }
 
+/**
+ * The plain update: the given attributes merged in, the lists only the server keeps carried over,
+ * stored, and translated again.
+ */
+export async function storeUpdate<O extends Standard>(
+  op: Op, type: string, old: O, input: Record<string, unknown>, kept: (keyof O)[],
+  translate: (t: Translation, o: O, old: O) => Promise<void>,
+): Promise<O> {
+  const o = merged(op, old, input);
+  for (const k of kept) o[k] = old[k];
+  await op.t.tx.update(type, o);
+  await translate(op.t, o, old);
+  return o;
+}
+
 /** The object of a resource, or that resource's 404. */
 export async function load<O>(op: Op, type: string, resource: string, id: string): Promise<O> {
   const o = await op.t.tx.tryGet<O & { id: string }>(type, id);

@@ -1,4 +1,4 @@
-import { badRequest, conflict, NOT_FOUND, notFound } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { DEVICE_OWNER, NT, type NFloatingIp, type NNetwork, type NPort, type NRouter } from '../model.ts';
 import { deleteFloatingIp, translateFloatingIp } from '../translation/floating-ip.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
@@ -30,8 +30,7 @@ export const floatingIps: Handler<NFloatingIp> = {
   resource: 'floatingip',
   type: NT.FloatingIp,
   async create(op, input) {
-    const net = await op.t.tx.tryGet<NNetwork>(NT.Network, input.floating_network_id as string);
-    if (!net) throw NOT_FOUND.network!(input.floating_network_id as string);
+    const net = await load<NNetwork>(op, NT.Network, 'network', input.floating_network_id as string);
     if (!net['router:external']) throw badRequest(`Bad floatingip request: Network ${net.id} is not a valid external network.`);
     const fip: NFloatingIp = {
       ...standard(op, input),

@@ -1,7 +1,7 @@
 import { conflict, invalidInput } from '../errors.ts';
 import { DEVICE_OWNER, NT, UPLINK, type NNetwork, type NPort, type NSubnet } from '../model.ts';
 import { deleteNetwork, translateNetwork } from '../translation/network.ts';
-import { given, merged, standard, type Handler } from './common.ts';
+import { given, standard, storeUpdate, type Handler } from './common.ts';
 import { removePort } from './ports.ts';
 import { subnets } from './subnets.ts';
 
@@ -37,13 +37,7 @@ export const networks: Handler<NNetwork> = {
     await translateNetwork(op.t, n, null);
     return n;
   },
-  async update(op, old, input) {
-    const n = merged(op, old, input);
-    n.subnets = old.subnets;
-    await op.t.tx.update(NT.Network, n);
-    await translateNetwork(op.t, n, old);
-    return n;
-  },
+  update: (op, old, input) => storeUpdate(op, NT.Network, old, input, ['subnets'], translateNetwork),
   async remove(op, n) {
     const onIt = (await op.t.tx.getAll<NPort>(NT.Port)).filter((p) => p.network_id === n.id);
     if (onIt.some((p) => p.device_owner !== DEVICE_OWNER.dhcp)) {

@@ -117,8 +117,7 @@ const pairs = (input: Record<string, unknown>, mac: string) =>
 
 /** Creates a Neutron port (also for routers' and floating IPs' own ports) and translates it. */
 export async function createPort(op: Op, input: Record<string, unknown>): Promise<NPort> {
-  const net = await op.t.tx.tryGet<NNetwork>(NT.Network, input.network_id as string);
-  if (!net) throw NOT_FOUND.network!(input.network_id as string);
+  const net = await load<NNetwork>(op, NT.Network, 'network', input.network_id as string);
   const base = standard(op, input);
   const owner: string = given(input, 'device_owner', '');
   const mac: string = (input.mac_address as string | undefined) ?? (await freeMac(op, net));

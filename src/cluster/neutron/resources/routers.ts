@@ -1,4 +1,4 @@
-import { badRequest, conflict, NOT_FOUND, notFound } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { contains, rangeOf } from '../ipam.ts';
 import { DEVICE_OWNER, NT, type ExternalGatewayInfo, type NFloatingIp, type NNetwork, type NPort, type NRouter, type NSubnet } from '../model.ts';
 import { addRouterInterface, removeRouterInterface } from '../translation/router-interface.ts';
@@ -22,8 +22,7 @@ async function makeGateway(op: Op, r: NRouter, info: GatewayInput): Promise<void
     r.gw_port_id = null;
     return;
   }
-  const net = await op.t.tx.tryGet<NNetwork>(NT.Network, info.network_id);
-  if (!net) throw NOT_FOUND.network!(info.network_id);
+  const net = await load<NNetwork>(op, NT.Network, 'network', info.network_id);
   if (!net['router:external']) throw badRequest(`Bad router request: Network ${net.id} is not an external network.`);
   const port = await createPort(op, {
     network_id: net.id,

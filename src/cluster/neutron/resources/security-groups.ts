@@ -2,7 +2,7 @@ import { badRequest, conflict, NOT_FOUND } from '../errors.ts';
 import { NT, type NPort, type NSecurityGroup, type NSecurityGroupRule } from '../model.ts';
 import { deleteSecurityGroup, translateSecurityGroup } from '../translation/security-group.ts';
 import { deleteSecurityGroupRule, protocolNumber, PROTOCOLS, translateSecurityGroupRule } from '../translation/security-group-rule.ts';
-import { given, merged, standard, type Handler, type Op } from './common.ts';
+import { given, merged, standard, storeUpdate, type Handler, type Op } from './common.ts';
 
 const PORTED = new Set([6, 17, 132, 33, 136]);
 const ICMP = new Set([1, 58]);
@@ -108,13 +108,7 @@ export const securityGroups: Handler<NSecurityGroup> = {
     const rules = op.trusted ? given<Record<string, unknown>[]>(input, 'security_group_rules', []) : egressAll;
     return newGroup(op, input, rules);
   },
-  async update(op, old, input) {
-    const sg = merged(op, old, input);
-    sg.security_group_rules = old.security_group_rules;
-    await op.t.tx.update(NT.SecurityGroup, sg);
-    await translateSecurityGroup(op.t, sg, old);
-    return sg;
-  },
+  update: (op, old, input) => storeUpdate(op, NT.SecurityGroup, old, input, ['security_group_rules'], translateSecurityGroup),
   async remove(op, sg) {
     const users = (await op.t.tx.getAll<NPort>(NT.Port)).filter((p) => p.security_groups.includes(sg.id));
     if (users.length > 0) throw conflict('SecurityGroupInUse', `Security Group ${sg.id} in use.`);

@@ -1,5 +1,5 @@
 import { ipToInt } from '../../../model/net.ts';
-import { badRequest, conflict, invalidInput, NOT_FOUND } from '../errors.ts';
+import { badRequest, conflict, invalidInput } from '../errors.ts';
 import { contains, defaultGateway, defaultPools, overlaps, rangeOf, type Range } from '../ipam.ts';
 import { DEVICE_OWNER, NT, type AllocationPool, type NNetwork, type NPort, type NSubnet } from '../model.ts';
 import { deleteSubnet, syncSubnet } from '../translation/subnet.ts';
@@ -37,8 +37,7 @@ export const subnets: Handler<NSubnet> = {
   resource: 'subnet',
   type: NT.Subnet,
   async create(op, input) {
-    const net = await op.t.tx.tryGet<NNetwork>(NT.Network, input.network_id as string);
-    if (!net) throw NOT_FOUND.network!(input.network_id as string);
+    const net = await load<NNetwork>(op, NT.Network, 'network', input.network_id as string);
     if (given(input, 'ip_version', 4) !== 4) throw invalidInput('IPv6 subnets are not supported by this MidoNet server');
     const cidr = input.cidr as string;
     const range = rangeOf(cidr);

@@ -59,7 +59,3 @@ export class Translation {
 export const natTo = (address: string, portFrom = 0, portTo = 0) => [{ addressFrom: address, addressTo: address, portFrom, portTo }];
 
 export const ETHERTYPE = { ipv4: 0x0800, arp: 0x0806, ipv6: 0x86dd } as const;
-
-/** Bridge table entries, as the MidoNet API's mac_table and arp_table keep them. */
-export const macEntryKey = (bridge: string, mac: string, port: string): StateKey => ({ type: T.Network, id: bridge, key: `mac_table/0/${mac}_${port}` });
-export const arpEntryKey = (bridge: string, ip: string): StateKey => ({ type: T.Network, id: bridge, key: `arp_table/${ip}` });

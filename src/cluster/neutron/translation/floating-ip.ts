@@ -7,14 +7,15 @@
 import { derivedId } from '../ids.ts';
 import { T } from '../../../model/types.ts';
 import { NT, type NFloatingIp, type NPort, type NRouter } from '../model.ts';
-import { arpEntryKey, natTo, type Translation } from './context.ts';
+import { arpTableKey } from '../../../model/state-keys.ts';
+import { natTo, type Translation } from './context.ts';
 import { gatewayRouterPortId, routerChainIds } from './router.ts';
 
 const ruleIds = (fip: string) => ({ dnat: derivedId(fip, 'fip_dnat_rule'), snat: derivedId(fip, 'fip_snat_rule') });
 
 async function disassociate(t: Translation, fip: NFloatingIp): Promise<void> {
   for (const id of Object.values(ruleIds(fip.id))) await t.tx.delete(T.Rule, id, true);
-  if (fip.router_id) t.deleteState(arpEntryKey(fip.floating_network_id, fip.floating_ip_address));
+  if (fip.router_id) t.deleteState(arpTableKey(fip.floating_network_id, fip.floating_ip_address));
 }
 
 export async function translateFloatingIp(t: Translation, fip: NFloatingIp, old: NFloatingIp | null): Promise<void> {
@@ -30,7 +31,7 @@ export async function translateFloatingIp(t: Translation, fip: NFloatingIp, old:
     type: 'snat', flowAction: 'accept', nwSrcAddress: fip.fixed_ip_address, nwSrcLength: 32,
     outPorts: [gatewayRouterPortId(gwPort.id)], natTargets: natTo(fip.floating_ip_address),
   });
-  t.setState(arpEntryKey(fip.floating_network_id, fip.floating_ip_address), gwPort.mac_address);
+  t.setState(arpTableKey(fip.floating_network_id, fip.floating_ip_address), gwPort.mac_address);
 }
 
 export const deleteFloatingIp = disassociate;

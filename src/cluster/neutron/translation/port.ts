@@ -9,7 +9,8 @@ import { T, type Host, type Port } from '../../../model/types.ts';
 import { invalidInput } from '../errors.ts';
 import { derivedId } from '../ids.ts';
 import { DEVICE_OWNER, isNetworkOwned, isUplink, NT, type NNetwork, type NPort, type NSubnet } from '../model.ts';
-import { arpEntryKey, ETHERTYPE, macEntryKey, type RuleSpec, type Translation } from './context.ts';
+import { arpTableKey, macTableKey } from '../../../model/state-keys.ts';
+import { ETHERTYPE, type RuleSpec, type Translation } from './context.ts';
 import { sgEgressChainId, sgIngressChainId, syncGroupAddresses } from './security-group.ts';
 import { syncSubnet } from './subnet.ts';
 
@@ -81,8 +82,8 @@ async function syncChains(t: Translation, p: NPort, port: Port): Promise<Port> {
 }
 
 function tableEntries(t: Translation, p: NPort, set: boolean): void {
-  for (const f of p.fixed_ips) (set ? t.setState(arpEntryKey(p.network_id, f.ip_address), p.mac_address) : t.deleteState(arpEntryKey(p.network_id, f.ip_address)));
-  const mac = macEntryKey(p.network_id, p.mac_address, p.id);
+  for (const f of p.fixed_ips) (set ? t.setState(arpTableKey(p.network_id, f.ip_address), p.mac_address) : t.deleteState(arpTableKey(p.network_id, f.ip_address)));
+  const mac = macTableKey(p.network_id, 0, p.mac_address, p.id);
   if (set) t.setState(mac, '');
   else t.deleteState(mac);
 }
