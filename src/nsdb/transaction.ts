@@ -25,6 +25,9 @@ const key = (type: string, id: string) => `${type}/${id}`;
  */
 export class Transaction {
   private readonly entries = new Map<string, Entry>();
+  /** The same entries by type, and the types read whole (once per transaction). */
+  private readonly byType = new Map<string, Map<string, Entry>>();
+  private readonly loaded = new Set<string>();
   private readonly deleting = new Set<string>();
 
   constructor(
@@ -37,12 +40,16 @@ export class Transaction {
     let e = this.entries.get(k);
     if (!e) {
       const v = await this.backend.read(type, id);
-      e = this.entries.get(k); // another read of the same object may have finished meanwhile
-      if (!e) {
-        e = { type, id, readVersion: v ? v.version : null, value: v ? v.value : null, dirty: false };
-        this.entries.set(k, e);
-      }
+      e = this.entries.get(k) ?? this.remember({ type, id, readVersion: v ? v.version : null, value: v ? v.value : null, dirty: false });
     }
+    return e;
+  }
+
+  private remember(e: Entry): Entry {
+    this.entries.set(key(e.type, e.id), e);
+    let m = this.byType.get(e.type);
+    if (!m) this.byType.set(e.type, (m = new Map()));
+    m.set(e.id, e);
     return e;
   }
 
@@ -61,14 +68,27 @@ export class Transaction {
     return (await this.entry(type, id)).value !== null;
   }
 
-  /** Every object of the type as this transaction sees it. */
+  /** Every object of the type as this transaction sees it (copies the caller may change). */
   async getAll<T extends Entity>(type: string): Promise<T[]> {
-    const stored = await this.backend.readAll(type);
-    for (const v of stored) if (!this.entries.has(key(type, v.value.id))) {
-      this.entries.set(key(type, v.value.id), { type, id: v.value.id, readVersion: v.version, value: v.value, dirty: false });
+    return (await this.scan<T>(type)).map((v) => structuredClone(v) as T);
+  }
+
+  /**
+   * Every object of the type as this transaction sees it, for reading only: the transaction's own
+   * values, not copies, so a scan costs no more than a loop (write back a changed copy instead).
+   */
+  async scan<T extends Entity>(type: string): Promise<readonly Readonly<T>[]> {
+    if (!this.loaded.has(type)) {
+      const stored = await this.backend.readAll(type);
+      if (!this.loaded.has(type)) {
+        this.loaded.add(type);
+        for (const v of stored) if (!this.entries.has(key(type, v.value.id))) {
+          this.remember({ type, id: v.value.id, readVersion: v.version, value: v.value, dirty: false });
+        }
+      }
     }
     const out: T[] = [];
-    for (const e of this.entries.values()) if (e.type === type && e.value) out.push(structuredClone(e.value) as T);
+    for (const e of this.byType.get(type)?.values() ?? []) if (e.value) out.push(e.value as unknown as T);
     return out;
   }
 

@@ -17,6 +17,19 @@ export const HANDLERS: Record<string, Handler> = Object.fromEntries(
 );
 
 export type Resource = keyof typeof HANDLERS;
+
+const queues = new WeakMap<Store, Promise<unknown>>();
+
+/**
+ * Runs Neutron writes to one NSDB one at a time in this process. They share objects (a network's
+ * DHCP subnet, a group's address set), so concurrent ones would only lose optimistic races and
+ * fail after their retries; writers in other cluster processes still retry against these.
+ */
+function serially<R>(store: Store, run: () => Promise<R>): Promise<R> {
+  const result = (queues.get(store) ?? Promise.resolve()).then(run, run);
+  queues.set(store, result.catch(() => undefined));
+  return result;
+}
 export type Json = Record<string, unknown>;
 
 /** Who writes: the project a new object belongs to, and whether it is the MidoNet plugin's front. */
@@ -33,14 +46,16 @@ export interface Writer {
 export class NeutronService {
   constructor(private readonly store: Store) {}
 
-  private async run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
-    let t: Translation | null = null;
-    const result = await this.store.tx(async (tx) => {
-      t = new Translation(tx, this.store);
-      return body({ t, tenant: who.tenant, trusted: who.trusted, now: timestamp() });
+  private run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
+    return serially(this.store, async () => {
+      let t: Translation | null = null;
+      const result = await this.store.tx(async (tx) => {
+        t = new Translation(tx, this.store);
+        return body({ t, tenant: who.tenant, trusted: who.trusted, now: timestamp() });
+      });
+      await (t as Translation | null)?.flush();
+      return result;
     });
-    await (t as Translation | null)?.flush();
-    return result;
   }
 
   private handler(resource: string): Handler {

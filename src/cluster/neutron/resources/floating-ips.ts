@@ -13,11 +13,11 @@ async function association(op: Op, fip: NFloatingIp, portId: string, fixed: stri
   const port = await load<NPort>(op, NT.Port, 'port', portId);
   const ip = fixed ? port.fixed_ips.find((f) => f.ip_address === fixed) : port.fixed_ips[0];
   if (!ip) throw badRequest(fixed ? `Bad floatingip request: Port ${port.id} does not have fixed ip ${fixed}.` : `Bad floatingip request: Port ${port.id} does not have any IPv4 address.`);
-  const all = await op.t.tx.getAll<NFloatingIp>(NT.FloatingIp);
+  const all = await op.t.tx.scan<NFloatingIp>(NT.FloatingIp);
   const taken = all.find((f) => f.id !== fip.id && f.port_id === port.id && f.fixed_ip_address === ip.ip_address);
   if (taken) throw conflict('FloatingIPPortAlreadyAssociated', `Cannot associate floating IP ${fip.floating_ip_address} (${fip.id}) with port ${port.id} using fixed IP ${ip.ip_address}, as that fixed IP already has a floating IP on external network ${fip.floating_network_id}.`);
-  const ports = await op.t.tx.getAll<NPort>(NT.Port);
-  const routers = await op.t.tx.getAll<NRouter>(NT.Router);
+  const ports = await op.t.tx.scan<NPort>(NT.Port);
+  const routers = await op.t.tx.scan<NRouter>(NT.Router);
   const router = routers.find((r) => r.external_gateway_info?.network_id === fip.floating_network_id &&
     ports.some((p) => p.device_owner === DEVICE_OWNER.routerInterface && p.device_id === r.id && p.fixed_ips.some((f) => f.subnet_id === ip.subnet_id)));
   if (!router) {

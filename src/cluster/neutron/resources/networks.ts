@@ -39,7 +39,7 @@ export const networks: Handler<NNetwork> = {
   },
   update: (op, old, input) => storeUpdate(op, NT.Network, old, input, ['subnets'], translateNetwork),
   async remove(op, n) {
-    const onIt = (await op.t.tx.getAll<NPort>(NT.Port)).filter((p) => p.network_id === n.id);
+    const onIt = (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === n.id);
     if (onIt.some((p) => p.device_owner !== DEVICE_OWNER.dhcp)) {
       throw conflict('NetworkInUse', `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network.`);
     }

@@ -17,7 +17,7 @@ async function subnetsOf(op: Op, net: NNetwork): Promise<NSubnet[]> {
 /** Addresses in use on the network, by subnet, leaving out the port being written. */
 async function usedAddresses(op: Op, net: NNetwork, self: string): Promise<Map<string, Map<string, string>>> {
   const used = new Map<string, Map<string, string>>();
-  for (const p of await op.t.tx.getAll<NPort>(NT.Port)) {
+  for (const p of await op.t.tx.scan<NPort>(NT.Port)) {
     if (p.network_id !== net.id || p.id === self) continue;
     for (const f of p.fixed_ips) {
       let m = used.get(f.subnet_id);
@@ -87,14 +87,14 @@ async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requeste
 }
 
 async function checkMac(op: Op, net: NNetwork, self: string, mac: string): Promise<void> {
-  const all = await op.t.tx.getAll<NPort>(NT.Port);
+  const all = await op.t.tx.scan<NPort>(NT.Port);
   if (all.some((p) => p.network_id === net.id && p.id !== self && p.mac_address === mac)) {
     throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${mac} is in use.`);
   }
 }
 
 async function freeMac(op: Op, net: NNetwork): Promise<string> {
-  const inUse = new Set((await op.t.tx.getAll<NPort>(NT.Port)).filter((p) => p.network_id === net.id).map((p) => p.mac_address));
+  const inUse = new Set((await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === net.id).map((p) => p.mac_address));
   for (;;) {
     const mac = neutronMac();
     if (!inUse.has(mac)) return mac;
@@ -159,7 +159,7 @@ export async function createPort(op: Op, input: Record<string, unknown>): Promis
 export async function removePort(op: Op, p: NPort): Promise<void> {
   await op.t.tx.delete(NT.Port, p.id);
   if (p.device_owner === DEVICE_OWNER.routerInterface) await removeRouterInterface(op.t, p);
-  for (const fip of await op.t.tx.getAll<NFloatingIp>(NT.FloatingIp)) {
+  for (const fip of await op.t.tx.scan<NFloatingIp>(NT.FloatingIp)) {
     if (fip.port_id !== p.id) continue;
     const free: NFloatingIp = { ...fip, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: op.now };
     await op.t.tx.update(NT.FloatingIp, free);

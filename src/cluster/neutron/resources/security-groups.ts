@@ -91,7 +91,7 @@ const egressAll = [{ direction: 'egress', ethertype: 'IPv4' }, { direction: 'egr
 
 /** The project's `default` group, made as Neutron makes it the first time a port needs it. */
 export async function defaultGroup(op: Op, tenant: string): Promise<NSecurityGroup> {
-  const all = await op.t.tx.getAll<NSecurityGroup>(NT.SecurityGroup);
+  const all = await op.t.tx.scan<NSecurityGroup>(NT.SecurityGroup);
   const found = all.find((g) => g.name === 'default' && g.tenant_id === tenant);
   if (found) return found;
   const sg = await newGroup({ ...op, trusted: false }, { name: 'default', description: 'Default security group', tenant_id: tenant }, egressAll);
@@ -110,10 +110,10 @@ export const securityGroups: Handler<NSecurityGroup> = {
   },
   update: (op, old, input) => storeUpdate(op, NT.SecurityGroup, old, input, ['security_group_rules'], translateSecurityGroup),
   async remove(op, sg) {
-    const users = (await op.t.tx.getAll<NPort>(NT.Port)).filter((p) => p.security_groups.includes(sg.id));
+    const users = (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.security_groups.includes(sg.id));
     if (users.length > 0) throw conflict('SecurityGroupInUse', `Security Group ${sg.id} in use.`);
     // Rules of other groups naming this one as remote go with it, as in Neutron's database.
-    for (const r of await op.t.tx.getAll<NSecurityGroupRule>(NT.SecurityGroupRule)) {
+    for (const r of await op.t.tx.scan<NSecurityGroupRule>(NT.SecurityGroupRule)) {
       if (r.security_group_id === sg.id || r.remote_group_id === sg.id) await removeRule(op, r);
     }
     await op.t.tx.delete(NT.SecurityGroup, sg.id);

@@ -29,7 +29,7 @@ function checkPools(s: NSubnet, r: Range): void {
 
 /** Ports holding an address of the subnet, other than its DHCP port. */
 async function users(op: Op, s: NSubnet): Promise<NPort[]> {
-  const all = await op.t.tx.getAll<NPort>(NT.Port);
+  const all = await op.t.tx.scan<NPort>(NT.Port);
   return all.filter((p) => p.device_owner !== DEVICE_OWNER.dhcp && p.fixed_ips.some((f) => f.subnet_id === s.id));
 }
 

@@ -38,7 +38,7 @@ const interfaceOf = (p: NPort): string | null => {
 export async function bindingOf(t: Translation, p: NPort): Promise<{ hostId: string; interfaceName: string } | null> {
   const iface = interfaceOf(p);
   if (!iface || !p['binding:host_id']) return null;
-  const hosts = await t.tx.getAll<Host>(T.Host);
+  const hosts = await t.tx.scan<Host>(T.Host);
   const host = hosts.find((h) => h.name === p['binding:host_id']) ?? hosts.find((h) => h.id === p['binding:host_id']);
   if (!host) throw invalidInput(`binding:host_id ${p['binding:host_id']} is not a MidoNet host`);
   return { hostId: host.id, interfaceName: iface };

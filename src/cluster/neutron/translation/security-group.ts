@@ -30,7 +30,7 @@ export async function deleteSecurityGroup(t: Translation, sg: NSecurityGroup): P
 
 /** Makes each group's address set the fixed IPs of the ports now in it. */
 export async function syncGroupAddresses(t: Translation, groups: Iterable<string>): Promise<void> {
-  const ports = await t.tx.getAll<NPort>(NT.Port);
+  const ports = await t.tx.scan<NPort>(NT.Port);
   for (const id of new Set(groups)) {
     const group = await t.tx.tryGet<IpAddrGroup>(T.IpAddrGroup, id);
     if (!group) continue;

@@ -31,7 +31,7 @@ export async function syncSubnet(t: Translation, s: NSubnet): Promise<void> {
   const net = await t.tx.tryGet<NNetwork>(NT.Network, s.network_id);
   const cidr = parseCidr(s.cidr);
   if (!net || !cidr || s.ip_version !== 4 || !(await t.tx.exists(T.Network, net.id))) return;
-  const ports = (await t.tx.getAll<NPort>(NT.Port)).filter((p) => p.network_id === s.network_id);
+  const ports = (await t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === s.network_id);
   const dhcpPortIp = ports
     .filter((p) => p.device_owner === DEVICE_OWNER.dhcp)
     .flatMap((p) => p.fixed_ips)
