@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { StoreConf } from '../conf/conf-store.ts';
 import { openStore, type NsdbOptions } from '../nsdb/open.ts';
 import { MockAuthService, StaticAuthService } from './api/auth.ts';
 import { buildApi } from './api/server.ts';
@@ -13,8 +14,8 @@ export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      port: { type: 'string', default: '8181' },
-      host: { type: 'string', default: '0.0.0.0' },
+      port: { type: 'string' },
+      host: { type: 'string' },
       'data-dir': { type: 'string', default: process.env.MIDONET_DATA_DIR ?? './data' },
       zookeeper: { type: 'string', default: process.env.MIDO_ZOOKEEPER_HOSTS },
       'root-key': { type: 'string', default: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? '/midonet' },
@@ -31,16 +32,20 @@ export async function main(argv: string[]): Promise<void> {
     ? { kind: 'zookeeper', hosts: values.zookeeper, rootKey: values['root-key'] }
     : { kind: 'embedded', dataDir: values['data-dir']! };
   const store = await openStore(nsdb);
+  // Where the API listens: the command line, else mn-conf (read at start, as MidoNet does).
+  const conf = await new StoreConf(store).runtime(null);
+  const port = Number(values.port ?? conf['cluster.rest_api.http_port'] ?? 8181);
+  const host = String(values.host ?? conf['cluster.rest_api.http_host'] ?? '0.0.0.0');
   const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file']) : new MockAuthService();
   const app = buildApi({ store, auth });
   const topology = attachTopologyService(app.server, store);
-  await app.listen({ port: Number(values.port), host: values.host });
+  await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
-  console.log(`midonet-cluster: MidoNet API on http://${values.host}:${values.port}/midonet-api (${where})`);
+  console.log(`midonet-cluster: MidoNet API on http://${host}:${port}/midonet-api (${where})`);
   const neutron = values['neutron-port'] === 'off' ? null : buildNeutronApi(store, auth);
   if (neutron) {
-    await neutron.listen({ port: Number(values['neutron-port']), host: values.host });
-    console.log(`midonet-cluster: Neutron API on http://${values.host}:${values['neutron-port']}/v2.0`);
+    await neutron.listen({ port: Number(values['neutron-port']), host });
+    console.log(`midonet-cluster: Neutron API on http://${host}:${values['neutron-port']}/v2.0`);
   }
   const stop = async () => {
     await neutron?.close();

@@ -12,9 +12,9 @@ const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/midonet-cli.js', import.meta.url));
 
 /** Types commands into midonet-cli on a pseudo-terminal (as an operator would); returns the screen text. */
-function interactive(url: string, input: string, auth = '-A'): Promise<string> {
+function interactive(url: string, input: string, auth = '-A', home = tmpdir()): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('script', ['-qc', `${process.execPath} ${CLI} ${auth} --midonet-url=${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: tmpdir() } });
+    const p = spawn('script', ['-qc', `${process.execPath} ${CLI} ${auth} --midonet-url=${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
@@ -112,6 +112,18 @@ describe('midonet-cli', { timeout: 120_000 }, () => {
     assert.match(screen, /^tzone tzone\d name eucatz type gre$/m);
     const zones = await get('/tunnel_zones') as { name: string; type: string }[];
     assert.ok(zones.some((z) => z.name === 'eucatz' && z.type === 'gre'));
+  });
+
+  it('keeps its history across sessions, and lists tenants', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
+    try {
+      await interactive(cluster.url, ['list tenant', 'quit'].join('\n'), '-A', home);
+      // Up arrow twice (past its `quit`), then Enter: the last session's command again.
+      const screen = await interactive(cluster.url, ['\x1b[A\x1b[A', 'quit'].join('\n'), '-A', home);
+      assert.match(screen, /tenant tenant0 name admin description Admin Tenant enabled true/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('completes verbs, objects and aliases on tab, and carries on after errors', async () => {

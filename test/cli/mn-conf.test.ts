@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ClusterProcess } from '../helpers/cluster.ts';
+import { ClusterProcess, freePort } from '../helpers/cluster.ts';
 import { ZooKeeperServer } from '../helpers/zookeeper.ts';
 
 const MN_CONF = fileURLToPath(new URL('../../bin/mn-conf.js', import.meta.url));
@@ -103,6 +103,12 @@ describe('mn-conf', { timeout: 120_000 }, () => {
     assert.equal(r.status, 200);
     assert.match(await r.text(), /^agent\.openstack\.metadata\.enabled : true$/m);
     assert.equal((await fetch(`${cluster.url}/conf/templates/default`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'a = {' })).status, 400);
+    // The cluster listens where mn-conf says when its command line does not say.
+    const port = await freePort();
+    assert.equal((await mnConf(env, ['set', `cluster.rest_api.http_port=${port}`])).code, 0);
+    await cluster.stop();
+    cluster = await ClusterProcess.start(['--data-dir', join(dir, 'nsdb')], port, '127.0.0.1', true);
+    assert.equal(cluster.port, port);
     const down = await mnConf({ MIDO_BOOTSTRAP_FILES: '/nonexistent', MIDONET_CLUSTER_URL: 'http://127.0.0.1:1/midonet-api' }, ['dump']);
     assert.equal(down.code, 1);
     assert.equal(down.stderr, 'mn-conf: cannot reach the MidoNet cluster at http://127.0.0.1:1/midonet-api\n');

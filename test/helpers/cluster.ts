@@ -37,10 +37,15 @@ export class ClusterProcess {
     return `http://127.0.0.1:${this.neutronPort}`;
   }
 
-  static async start(args: string[], port?: number, listen = '127.0.0.1'): Promise<ClusterProcess> {
+  /**
+   * Starts it on `port` (a free one by default). `fromConf`: the port and address are left to
+   * mn-conf's cluster.rest_api settings, which must say `port`.
+   */
+  static async start(args: string[], port?: number, listen = '127.0.0.1', fromConf = false): Promise<ClusterProcess> {
     const p = port ?? (await freePort());
     const n = await freePort();
-    const proc = spawn(process.execPath, [BIN, '--port', String(p), '--neutron-port', String(n), '--host', listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const where = fromConf ? [] : ['--port', String(p), '--host', listen];
+    const proc = spawn(process.execPath, [BIN, ...where, '--neutron-port', String(n), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const c = new ClusterProcess(proc, p, n);
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {

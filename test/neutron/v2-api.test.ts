@@ -1,6 +1,7 @@
 /** The Neutron v2.0 API's queries and updates, and what updates do to the MidoNet topology. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { StoreConf } from '../../src/conf/conf-store.ts';
 import { NeutronFixture } from '../helpers/neutron.ts';
 
 describe('Neutron v2.0 API', () => {
@@ -76,10 +77,12 @@ describe('Neutron v2.0 API', () => {
     const ext = (await f.create('networks', 'network', { name: 'ext', 'router:external': true })).id;
     await f.create('subnets', 'subnet', { network_id: ext, cidr: '172.16.0.0/24' });
     const r = await f.create('routers', 'router', { name: 'r', external_gateway_info: { network_id: ext, enable_snat: false } });
+    // The SNAT port range comes from mn-conf (cluster.translators.nat), read at each translation.
+    await new StoreConf(f.store).set('template', 'default', { 'cluster.translators.nat.dynamic_port_start': 20000, 'cluster.translators.nat.dynamic_port_end': 29999 }, false);
     const snats = async () => (await midonet(`/chains/${(await midonet(`/routers/${r.id}`)).outboundFilterId}/rules`)).filter((x: { type: string }) => x.type === 'snat');
     assert.equal((await snats()).length, 0, 'SNAT disabled');
     await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { external_gateway_info: { network_id: ext, enable_snat: true } } });
-    assert.equal((await snats()).length, 1);
+    assert.deepEqual((await snats()).map((x: any) => [x.natTargets[0].portFrom, x.natTargets[0].portTo]), [[20000, 29999]]);
     await f.req('PUT', `/v2.0/routers/${r.id}/add_router_interface`, { subnet_id: ids.sub });
     const up = await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { routes: [{ destination: '192.168.0.0/16', nexthop: '10.0.0.250' }] } });
     assert.equal(up.status, 200);

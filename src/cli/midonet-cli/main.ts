@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +8,27 @@ import { CliError, Session, splitWords } from './shell.ts';
 import { ROOT_TYPES, TYPES } from './types.ts';
 
 const DOWN = 'The API server failed to respond normally. The network DB is possibly down. Bye.';
+
+/** The interactive shell's history, kept across sessions (MIDO_HISTORY_FILE to move it). */
+const HISTORY_SIZE = 1000;
+const historyFile = () => process.env.MIDO_HISTORY_FILE ?? join(homedir(), '.midonet-cli_history');
+
+/** Newest first, as readline keeps it. */
+function loadHistory(): string[] {
+  try {
+    return readFileSync(historyFile(), 'utf8').split('\n').filter((l) => l.trim() !== '').reverse().slice(0, HISTORY_SIZE);
+  } catch {
+    return [];
+  }
+}
+
+function saveHistory(history: string[]): void {
+  try {
+    writeFileSync(historyFile(), `${[...history].reverse().join('\n')}\n`, { mode: 0o600 });
+  } catch {
+    // A read-only home keeps the shell working, without history.
+  }
+}
 
 /** Asks for the password on the terminal without echoing it (-p). */
 function askPassword(): Promise<string> {
@@ -115,14 +136,17 @@ export async function main(argv: string[]): Promise<number> {
       for (const cmd of values.eval) if (!(await runOne(cmd))) return 1;
       return 0;
     }
+    const history = interactive ? loadHistory() : [];
     const rl = createInterface({
       input: process.stdin,
       output: process.stdout,
       prompt: 'midonet> ',
       terminal: interactive,
       completer: (line: string) => complete(session, line),
-      historySize: 1000,
+      historySize: HISTORY_SIZE,
+      history,
     });
+    if (interactive) rl.on('history', saveHistory);
     if (interactive) rl.prompt();
     let failed = false;
     for await (const line of rl) {

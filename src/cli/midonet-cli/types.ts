@@ -270,6 +270,11 @@ export const TYPES: Record<string, CliType> = {
     children: [],
     key: (d) => String(d.macAddr),
   },
+  tenant: {
+    name: 'tenant', alias: 'tenant', label: 'tenant', media: 'Tenant-v2', listMedia: 'collection.Tenant-v2', collection: link('tenants'),
+    fields: [str('name', 'name'), str('description', 'description'), { name: 'enabled', get: (d) => String(d.enabled !== false), readOnly: true }],
+    children: [],
+  },
   'ip-address-group': {
     name: 'ip-address-group', alias: 'ipg', label: 'ipg', media: 'IpAddrGroup-v1', listMedia: 'collection.IpAddrGroup-v1', collection: link('ipAddrGroups'),
     fields: [str('name', 'name')],
@@ -283,7 +288,7 @@ export const TYPES: Record<string, CliType> = {
   },
 };
 
-export const ROOT_TYPES = ['router', 'bridge', 'chain', 'port-group', 'ip-address-group', 'host', 'tunnel-zone'];
+export const ROOT_TYPES = ['router', 'bridge', 'chain', 'port-group', 'ip-address-group', 'host', 'tunnel-zone', 'tenant'];
 
 /** The type a command word means under a parent ("member" of a tunnel zone or of a port group). */
 export function typeFor(children: readonly string[], word: string): string | null {

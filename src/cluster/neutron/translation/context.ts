@@ -4,6 +4,8 @@ import { T, type Chain, type Rule } from '../../../model/types.ts';
 import type { StateKey } from '../../../nsdb/backend.ts';
 import type { Store } from '../../../nsdb/store.ts';
 import type { Transaction } from '../../../nsdb/transaction.ts';
+import { StoreConf } from '../../../conf/conf-store.ts';
+import type { Flat } from '../../../conf/hocon.ts';
 
 export type RuleSpec = Partial<Rule> & Pick<Rule, 'type'>;
 
@@ -14,11 +16,18 @@ export type RuleSpec = Partial<Rule> & Pick<Rule, 'type'>;
  */
 export class Translation {
   readonly after: (() => Promise<void>)[] = [];
+  private conf: Promise<Flat> | null = null;
 
   constructor(
     readonly tx: Transaction,
     private readonly store: Store,
   ) {}
+
+  /** A cluster setting as mn-conf has it now (schema < default template), read once per write. */
+  async setting<V>(key: string): Promise<V> {
+    this.conf ??= new StoreConf(this.store).runtime(null);
+    return (await this.conf)[key] as V;
+  }
 
   tunnelKey(): Promise<number> {
     return this.store.nextTunnelKey();

@@ -3,7 +3,7 @@
  * a floating-IP SNAT chain jumped to first from post-routing, and a stateful port group for its
  * uplinks. The gateway (a port on an external network) becomes a router port linked to that port's
  * bridge port, a default route via the subnet's gateway, a route to the external subnet, and with
- * SNAT enabled the SNAT rule and its reverse. Extra routes become routes via the port whose subnet
+ * SNAT enabled the SNAT rule (ports from mn-conf's cluster.translators.nat range) and its reverse. Extra routes become routes via the port whose subnet
  * holds the next hop. Inputs: the router, its gateway port and that port's subnet.
  */
 import { newPort, newRoute, newRouter } from '../../../model/defaults.ts';
@@ -87,7 +87,8 @@ async function syncGateway(t: Translation, r: NRouter, old: NRouter | null): Pro
   const c = routerChainIds(r.id);
   const rules = gwRuleIds(r.id);
   const toGw = { nwDstAddress: fixed.ip_address, nwDstLength: 32, inPorts: [portId] };
-  await t.putRule(rules.snat, c.post, { type: 'snat', flowAction: 'accept', outPorts: [portId], natTargets: natTo(fixed.ip_address, 1024, 65535) });
+  const [from, to] = [await t.setting<number>('cluster.translators.nat.dynamic_port_start'), await t.setting<number>('cluster.translators.nat.dynamic_port_end')];
+  await t.putRule(rules.snat, c.post, { type: 'snat', flowAction: 'accept', outPorts: [portId], natTargets: natTo(fixed.ip_address, from, to) });
   await t.putRule(rules.revSnat, c.pre, { type: 'rev_snat', flowAction: 'accept', ...toGw });
   // What reaches the gateway address without being a reply to SNAT: only ping is answered.
   await t.putRule(rules.dropToGw, c.pre, { type: 'drop', ...toGw, nwProto: 1, invNwProto: true });
