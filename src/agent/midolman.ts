@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { NT, type NPort } from '../model/neutron.ts';
 import { T, type Port } from '../model/types.ts';
 import { applyAgentConfig, fetchAgentConfig } from './agent-config.ts';
 import { startBindingApi, DEFAULT_BINDING_SOCKET } from './binding-api.ts';
@@ -8,6 +9,8 @@ import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
 import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
+import { MetadataService } from './services/metadata.ts';
+import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
@@ -47,8 +50,11 @@ export async function main(argv: string[]): Promise<void> {
   const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean));
 
   let workflow: PacketWorkflow;
+  let metadata: MetadataService;
   const dp = new UserspaceDatapath({
-    frame: (port, bytes) => workflow.onFrame(port, bytes),
+    frame: (port, bytes) => {
+      if (!metadata.take(port, bytes)) workflow.onFrame(port, bytes);
+    },
     tunnel: (vni, inner) => workflow.onTunnel(vni, inner),
     batchDone: () => workflow.releaseParked(),
   });
@@ -67,6 +73,7 @@ export async function main(argv: string[]): Promise<void> {
       dp.flush();
     },
   );
+  metadata = new MetadataService(dp, (id) => cache.get<NPort>(NT.Port, id));
   const byKey = new Map<number, string>();
   const locator: PortLocator = {
     isLocal: (id) => dp.hasPort(id),
@@ -102,6 +109,7 @@ export async function main(argv: string[]): Promise<void> {
       else if (p.hostId && p.hostId !== hostId) cache.followActive(p.id);
     }
     for (const id of dp.ports()) {
+      if (id === METADATA_PORT) continue;
       const p = mine.get(id);
       if (!p || !present.has(p.interfaceName!)) {
         dp.removePort(id);
@@ -151,6 +159,7 @@ export async function main(argv: string[]): Promise<void> {
       simulation: Object.fromEntries(workflow.state.counters),
       config: { maxFlows: workflow.flows.maxFlows, sim: workflow.state.config, settings: config },
       ports: dp.ports(),
+      metadata: metadata.counters,
     }),
     bind: async (portId: string, interfaceName: string) => {
       const r = await api(client.current, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
@@ -173,6 +182,7 @@ export async function main(argv: string[]): Promise<void> {
     if (c) {
       config = c;
       applyAgentConfig(c, workflow);
+      await metadata.apply(c);
     }
   };
   void refreshConfig();
@@ -186,6 +196,7 @@ export async function main(argv: string[]): Promise<void> {
 
   const stop = async () => {
     clearInterval(timer);
+    metadata.stop();
     bindingServer?.close();
     client.close();
     await dp.close();

@@ -1,10 +1,14 @@
 import type { TopologyMessage } from '../cluster/topology-service.ts';
+import { NT } from '../model/neutron.ts';
 import { T, type Chain, type Dhcp, type Host, type IpAddrGroup, type Network, type Port, type PortGroup, type Route, type Router, type Rule, type TunnelZone } from '../model/types.ts';
 import { SnapshotTopology } from '../simulation/topology.ts';
 import type { ClusterClient } from './cluster-client.ts';
 
-/** The types the agent follows: everything the simulation reads, plus hosts and tunnel zones. */
-export const FOLLOWED = [T.Router, T.Network, T.Port, T.Route, T.Chain, T.Rule, T.PortGroup, T.IpAddrGroup, T.Dhcp, T.Host, T.TunnelZone] as const;
+/**
+ * The types the agent follows: everything the simulation reads, plus hosts and tunnel zones, and
+ * Neutron's ports (the metadata proxy names a port's instance and project).
+ */
+export const FOLLOWED = [T.Router, T.Network, T.Port, T.Route, T.Chain, T.Rule, T.PortGroup, T.IpAddrGroup, T.Dhcp, T.Host, T.TunnelZone, NT.Port] as const;
 
 type Stored = { id: string } & Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { MockAuthService } from '../../src/cluster/api/auth.ts';
-import { NT } from '../../src/cluster/neutron/model.ts';
+import { NT } from '../../src/model/neutron.ts';
 import { buildNeutronApi } from '../../src/cluster/neutron/v2-server.ts';
 import { T } from '../../src/model/types.ts';
 import type { Store } from '../../src/nsdb/store.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { intToIp, ipToInt, isIpv4, networkOf, parseCidr } from '../../model/net.ts';
-import type { AllocationPool, NSubnet } from './model.ts';
+import type { AllocationPool, NSubnet } from '../../model/neutron.ts';
 
 /** A parsed IPv4 subnet: network address and broadcast address as integers. */
 export interface Range {

@@ -2,7 +2,7 @@ import type { Store } from '../../nsdb/store.ts';
 import { T } from '../../model/types.ts';
 import { readAttributes } from './attributes.ts';
 import { NOT_FOUND } from './errors.ts';
-import { isNetworkOwned, NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type Standard } from './model.ts';
+import { isNetworkOwned, NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type Standard } from '../../model/neutron.ts';
 import { timestamp, type Handler, type Op } from './resources/common.ts';
 import { floatingIps } from './resources/floating-ips.ts';
 import { networks } from './resources/networks.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Translation } from '../translation/context.ts';
 import { NOT_FOUND } from '../errors.ts';
-import type { Standard } from '../model.ts';
+import type { Standard } from '../../../model/neutron.ts';
 
 /** One Neutron write: its translation, whose project asks, and which front (see attributes.ts). */
 export interface Op {

@@ -1,5 +1,5 @@
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { DEVICE_OWNER, NT, type NFloatingIp, type NNetwork, type NPort, type NRouter } from '../model.ts';
+import { DEVICE_OWNER, NT, type NFloatingIp, type NNetwork, type NPort, type NRouter } from '../../../model/neutron.ts';
 import { deleteFloatingIp, translateFloatingIp } from '../translation/floating-ip.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
 import { createPort, removePort } from './ports.ts';

@@ -1,5 +1,5 @@
 import { conflict, invalidInput } from '../errors.ts';
-import { DEVICE_OWNER, NT, UPLINK, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { DEVICE_OWNER, NT, UPLINK, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { deleteNetwork, translateNetwork } from '../translation/network.ts';
 import { given, standard, storeUpdate, type Handler } from './common.ts';
 import { removePort } from './ports.ts';

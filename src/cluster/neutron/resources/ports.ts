@@ -1,6 +1,6 @@
 import { badRequest, conflict, NOT_FOUND } from '../errors.ts';
 import { allocate, contains, neutronMac, rangeOf } from '../ipam.ts';
-import { DEVICE_OWNER, isNetworkOwned, NT, type FixedIp, type NFloatingIp, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { DEVICE_OWNER, isNetworkOwned, NT, type FixedIp, type NFloatingIp, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { deleteFloatingIp } from '../translation/floating-ip.ts';
 import { deletePort, translatePort } from '../translation/port.ts';
 import { removeRouterInterface } from '../translation/router-interface.ts';

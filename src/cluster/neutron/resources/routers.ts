@@ -1,6 +1,6 @@
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { contains, rangeOf } from '../ipam.ts';
-import { DEVICE_OWNER, NT, type ExternalGatewayInfo, type NFloatingIp, type NNetwork, type NPort, type NRouter, type NSubnet } from '../model.ts';
+import { DEVICE_OWNER, NT, type ExternalGatewayInfo, type NFloatingIp, type NNetwork, type NPort, type NRouter, type NSubnet } from '../../../model/neutron.ts';
 import { addRouterInterface, removeRouterInterface } from '../translation/router-interface.ts';
 import { translatePort } from '../translation/port.ts';
 import { deleteRouter, translateRouter } from '../translation/router.ts';

@@ -1,5 +1,5 @@
 import { badRequest, conflict, NOT_FOUND } from '../errors.ts';
-import { NT, type NPort, type NSecurityGroup, type NSecurityGroupRule } from '../model.ts';
+import { NT, type NPort, type NSecurityGroup, type NSecurityGroupRule } from '../../../model/neutron.ts';
 import { deleteSecurityGroup, translateSecurityGroup } from '../translation/security-group.ts';
 import { deleteSecurityGroupRule, protocolNumber, PROTOCOLS, translateSecurityGroupRule } from '../translation/security-group-rule.ts';
 import { given, merged, standard, storeUpdate, type Handler, type Op } from './common.ts';

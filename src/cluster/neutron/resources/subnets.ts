@@ -1,7 +1,7 @@
 import { ipToInt } from '../../../model/net.ts';
 import { badRequest, conflict, invalidInput } from '../errors.ts';
 import { contains, defaultGateway, defaultPools, overlaps, rangeOf, type Range } from '../ipam.ts';
-import { DEVICE_OWNER, NT, type AllocationPool, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { DEVICE_OWNER, NT, type AllocationPool, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { deleteSubnet, syncSubnet } from '../translation/subnet.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
 

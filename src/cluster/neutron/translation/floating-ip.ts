@@ -6,7 +6,7 @@
  */
 import { derivedId } from '../ids.ts';
 import { T } from '../../../model/types.ts';
-import { NT, type NFloatingIp, type NPort, type NRouter } from '../model.ts';
+import { NT, type NFloatingIp, type NPort, type NRouter } from '../../../model/neutron.ts';
 import { arpTableKey } from '../../../model/state-keys.ts';
 import { natTo, type Translation } from './context.ts';
 import { gatewayRouterPortId, routerChainIds } from './router.ts';

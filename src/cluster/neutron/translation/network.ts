@@ -4,7 +4,7 @@
  */
 import { newBridge } from '../../../model/defaults.ts';
 import { T, type Network } from '../../../model/types.ts';
-import { isUplink, type NNetwork } from '../model.ts';
+import { isUplink, type NNetwork } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
 
 export async function translateNetwork(t: Translation, n: NNetwork, old: NNetwork | null): Promise<void> {

@@ -8,7 +8,7 @@ import { newPort } from '../../../model/defaults.ts';
 import { T, type Host, type Port } from '../../../model/types.ts';
 import { invalidInput } from '../errors.ts';
 import { derivedId } from '../ids.ts';
-import { DEVICE_OWNER, isNetworkOwned, isUplink, NT, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { DEVICE_OWNER, isNetworkOwned, isUplink, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { arpTableKey, macTableKey } from '../../../model/state-keys.ts';
 import { ETHERTYPE, type RuleSpec, type Translation } from './context.ts';
 import { sgEgressChainId, sgIngressChainId, syncGroupAddresses } from './security-group.ts';

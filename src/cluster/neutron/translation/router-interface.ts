@@ -9,7 +9,7 @@ import { newPort, newRoute } from '../../../model/defaults.ts';
 import { T, type Port } from '../../../model/types.ts';
 import { syncLocalRoutes } from '../../topology/local-routes.ts';
 import { derivedId } from '../ids.ts';
-import { isUplink, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { isUplink, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
 import { bindingOf } from './port.ts';
 import { routerPortGroupId } from './router.ts';

@@ -12,7 +12,7 @@ import { syncLocalRoutes } from '../../topology/local-routes.ts';
 import { invalidInput } from '../errors.ts';
 import { derivedId } from '../ids.ts';
 import { onSubnetOf } from '../ipam.ts';
-import { NT, type NPort, type NRouter, type NSubnet } from '../model.ts';
+import { NT, type NPort, type NRouter, type NSubnet } from '../../../model/neutron.ts';
 import { natTo, type Translation } from './context.ts';
 
 export const routerChainIds = (id: string) => ({

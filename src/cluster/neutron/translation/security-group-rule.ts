@@ -6,7 +6,7 @@
 import { parseCidr } from '../../../model/net.ts';
 import { T } from '../../../model/types.ts';
 import { derivedId } from '../ids.ts';
-import type { NSecurityGroupRule } from '../model.ts';
+import type { NSecurityGroupRule } from '../../../model/neutron.ts';
 import { ETHERTYPE, type RuleSpec, type Translation } from './context.ts';
 import { sgEgressChainId, sgIngressChainId } from './security-group.ts';
 

@@ -5,7 +5,7 @@
  */
 import { T, type IpAddrGroup } from '../../../model/types.ts';
 import { derivedId } from '../ids.ts';
-import { NT, type NPort, type NSecurityGroup } from '../model.ts';
+import { NT, type NPort, type NSecurityGroup } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
 
 export const sgIngressChainId = (sg: string) => derivedId(sg, 'sg_ingress_chain');

@@ -4,7 +4,7 @@
  */
 import { parseCidr } from '../../../model/net.ts';
 import { T, type Dhcp, type DhcpHost } from '../../../model/types.ts';
-import { DEVICE_OWNER, isNetworkOwned, NT, type NNetwork, type NPort, type NSubnet } from '../model.ts';
+import { DEVICE_OWNER, isNetworkOwned, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
 
 const METADATA = '169.254.169.254';

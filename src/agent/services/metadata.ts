@@ -1,0 +1,54 @@
+/**
+ * The metadata service of an agent, switched on and off by mn-conf
+ * (agent.openstack.metadata.enabled, nova_metadata_url, shared_secret) while the agent runs.
+ */
+import type { Flat } from '../../conf/hocon.ts';
+import type { NPort } from '../../model/neutron.ts';
+import { METADATA_PORT, MetadataLink, type FrameOut } from './metadata-link.ts';
+import { MetadataProxy } from './metadata-proxy.ts';
+
+export class MetadataService {
+  readonly link: MetadataLink;
+  private readonly proxy: MetadataProxy;
+  enabled = false;
+
+  constructor(dp: FrameOut, neutronPort: (id: string) => NPort | undefined) {
+    this.link = new MetadataLink(dp);
+    this.proxy = new MetadataProxy(this.link, neutronPort, { novaUrl: '', secret: '' });
+  }
+
+  async apply(c: Flat): Promise<void> {
+    const want = c['agent.openstack.metadata.enabled'] === true || c['agent.openstack.metadata.enabled'] === 'true';
+    this.proxy.configure({ novaUrl: String(c['agent.openstack.metadata.nova_metadata_url'] ?? ''), secret: String(c['agent.openstack.metadata.shared_secret'] ?? '') });
+    if (want === this.enabled) return;
+    if (want) {
+      try {
+        this.link.open();
+        await this.proxy.listen();
+        this.enabled = true;
+      } catch (err) {
+        console.error(`midolman: metadata proxy not started: ${(err as Error).message}`);
+        this.stop();
+      }
+    } else this.stop();
+  }
+
+  stop(): void {
+    this.enabled = false;
+    this.proxy.close();
+    this.link.close();
+  }
+
+  /** A frame from a datapath port: true when the metadata service took it. */
+  take(portId: string, bytes: Uint8Array): boolean {
+    if (portId === METADATA_PORT) {
+      this.link.fromKernel(bytes);
+      return true;
+    }
+    return this.enabled && this.link.fromVm(portId, bytes);
+  }
+
+  get counters() {
+    return { ...this.link.counters, ...this.proxy.counters, enabled: this.enabled };
+  }
+}
