@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NT, type NPort } from '../model/neutron.ts';
@@ -9,14 +10,25 @@ import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
 import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
+import { BgpService } from './services/bgp.ts';
+import { isSpeakerPort } from './services/bgp-link.ts';
 import { MetadataService } from './services/metadata.ts';
 import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
-                [--binding-socket PATH] [--host-name NAME]`;
+                [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]`;
 
 class AgentError extends Error {}
+
+/** Changes that may bind, unbind or reconfigure something on this host. */
+const RECONCILED_BY = new Set<string>([T.Port, T.TunnelZone, T.Router, T.BgpPeer, T.BgpNetwork]);
+
+/** Namespaces of BGP speakers a previous run left (after a kill -9). */
+function removeStaleSpeakers(prefix: string): void {
+  const names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!);
+  for (const ns of names) if (ns.startsWith(prefix)) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+}
 
 async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${base}${path}`, {
@@ -51,9 +63,10 @@ export async function main(argv: string[]): Promise<void> {
 
   let workflow: PacketWorkflow;
   let metadata: MetadataService;
+  let bgp: BgpService;
   const dp = new UserspaceDatapath({
     frame: (port, bytes) => {
-      if (!metadata.take(port, bytes)) workflow.onFrame(port, bytes);
+      if (!bgp.link.take(port, bytes) && !metadata.take(port, bytes)) workflow.onFrame(port, bytes);
     },
     tunnel: (vni, inner) => workflow.onTunnel(vni, inner),
     batchDone: () => workflow.releaseParked(),
@@ -66,7 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     client,
     (tags, type) => {
       for (const t of tags) workflow?.flows.invalidate(t);
-      if ((type === T.Port || type === T.TunnelZone) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
+      if (RECONCILED_BY.has(type) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
     },
     (router, ip, mac) => {
       workflow?.importArp(router, ip, mac);
@@ -74,6 +87,16 @@ export async function main(argv: string[]): Promise<void> {
     },
   );
   metadata = new MetadataService(dp, (id) => cache.get<NPort>(NT.Port, id));
+  const stateDir = values['state-dir'] ?? `/run/midolman/${hostId}`;
+  const nsPrefix = `mbgp-${hostId.slice(0, 8)}-`;
+  removeStaleSpeakers(nsPrefix);
+  bgp = new BgpService(dp, {
+    all: (type) => cache.all(type),
+    get: (type, id) => cache.get(type, id),
+    isLocal: (id) => dp.hasPort(id),
+    setState: (type, id, key, value) => client.setState(type, id, key, value),
+    deleteState: (type, id, key) => client.deleteState(type, id, key),
+  }, stateDir, nsPrefix);
   const byKey = new Map<number, string>();
   const locator: PortLocator = {
     isLocal: (id) => dp.hasPort(id),
@@ -109,7 +132,7 @@ export async function main(argv: string[]): Promise<void> {
       else if (p.hostId && p.hostId !== hostId) cache.followActive(p.id);
     }
     for (const id of dp.ports()) {
-      if (id === METADATA_PORT) continue;
+      if (id === METADATA_PORT || isSpeakerPort(id)) continue;
       const p = mine.get(id);
       if (!p || !present.has(p.interfaceName!)) {
         dp.removePort(id);
@@ -130,6 +153,7 @@ export async function main(argv: string[]): Promise<void> {
       }
       if (dp.hasPort(p.id)) byKey.set(p.tunnelKey, p.id);
     }
+    await bgp.sync();
   }
 
   async function register(): Promise<void> {
@@ -160,6 +184,7 @@ export async function main(argv: string[]): Promise<void> {
       config: { maxFlows: workflow.flows.maxFlows, sim: workflow.state.config, settings: config },
       ports: dp.ports(),
       metadata: metadata.counters,
+      bgp: bgp.counters,
     }),
     bind: async (portId: string, interfaceName: string) => {
       const r = await api(client.current, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
@@ -182,20 +207,27 @@ export async function main(argv: string[]): Promise<void> {
     if (c) {
       config = c;
       applyAgentConfig(c, workflow);
+      bgp.configure(c);
       await metadata.apply(c);
     }
   };
   void refreshConfig();
   let ticks = 0;
+  let polling = false;
   const timer = setInterval(() => {
     workflow.tick();
     void reconcile();
+    if (!polling) {
+      polling = true;
+      void bgp.poll().finally(() => (polling = false));
+    }
     if (++ticks % 5 === 0) void refreshConfig();
   }, 1000);
   console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`);
 
   const stop = async () => {
     clearInterval(timer);
+    bgp.stop();
     metadata.stop();
     bindingServer?.close();
     client.close();

@@ -5,10 +5,11 @@ import { SnapshotTopology } from '../simulation/topology.ts';
 import type { ClusterClient } from './cluster-client.ts';
 
 /**
- * The types the agent follows: everything the simulation reads, plus hosts and tunnel zones, and
- * Neutron's ports (the metadata proxy names a port's instance and project).
+ * The types the agent follows: everything the simulation reads, plus hosts and tunnel zones, BGP
+ * peers and networks (gateways speak BGP), and Neutron's ports (the metadata proxy names a port's
+ * instance and project).
  */
-export const FOLLOWED = [T.Router, T.Network, T.Port, T.Route, T.Chain, T.Rule, T.PortGroup, T.IpAddrGroup, T.Dhcp, T.Host, T.TunnelZone, NT.Port] as const;
+export const FOLLOWED = [T.Router, T.Network, T.Port, T.Route, T.Chain, T.Rule, T.PortGroup, T.IpAddrGroup, T.Dhcp, T.Host, T.TunnelZone, T.BgpPeer, T.BgpNetwork, NT.Port] as const;
 
 type Stored = { id: string } & Record<string, unknown>;
 
@@ -25,6 +26,8 @@ export class TopologyCache {
   private snapshot: SnapshotTopology | null = null;
   /** Bridges' ARP tables (state keys `arp_table/<ip>` of a Network), answered by the bridge for its VMs. */
   private readonly arpTables = new Map<string, Map<string, string>>();
+  /** Routes agents learned for each router (state keys `learned_routes/<name>` of a Router). */
+  private readonly learned = new Map<string, Map<string, Route>>();
   /** Port active states the agent follows (for ports on other hosts). */
   readonly activePorts = new Set<string>();
 
@@ -48,6 +51,8 @@ export class TopologyCache {
         this.onArp(m.id, Number(m.key.slice('arp_table/'.length)), Number(m.value));
       } else if (m.type === T.Network && m.key.startsWith('arp_table/')) {
         this.bridgeArp(m.id, m.key.slice('arp_table/'.length), m.value);
+      } else if (m.type === T.Router && m.key.startsWith('learned_routes/')) {
+        this.learnedRoute(m.id, m.key.slice('learned_routes/'.length), m.value);
       }
       return;
     }
@@ -59,6 +64,7 @@ export class TopologyCache {
     if (obj) map.set(m.id, obj);
     else map.delete(m.id);
     if (m.type === T.Network && obj && !old) this.client.subscribe({ op: 'watchStateDir', type: T.Network, id: m.id, key: 'arp_table' });
+    if (m.type === T.Router && obj && !old) this.client.subscribe({ op: 'watchStateDir', type: T.Router, id: m.id, key: 'learned_routes' });
     this.snapshot = null;
     const tags = new Set([`d:${m.id}`]);
     for (const o of [old, obj]) for (const f of PARENTS) if (o && typeof o[f] === 'string') tags.add(`d:${o[f] as string}`);
@@ -72,6 +78,15 @@ export class TopologyCache {
     else table.set(ip, mac);
     this.snapshot = null;
     this.onChange([`d:${bridge}`], 'state', null, null);
+  }
+
+  private learnedRoute(router: string, name: string, json: string | null): void {
+    let routes = this.learned.get(router);
+    if (!routes) this.learned.set(router, (routes = new Map()));
+    if (json === null) routes.delete(name);
+    else routes.set(name, JSON.parse(json) as Route);
+    this.snapshot = null;
+    this.onChange([`d:${router}`], 'state', null, null);
   }
 
   /** Follows a router's ARP entry for ip, learned wherever the reply arrived. */
@@ -103,7 +118,7 @@ export class TopologyCache {
         routers: this.all<Router>(T.Router),
         networks: this.all<Network>(T.Network),
         ports: this.all<Port>(T.Port),
-        routes: this.all<Route>(T.Route),
+        routes: [...this.all<Route>(T.Route), ...[...this.learned.values()].flatMap((m) => [...m.values()])],
         chains: this.all<Chain>(T.Chain),
         rules: this.all<Rule>(T.Rule),
         portGroups: this.all<PortGroup>(T.PortGroup),

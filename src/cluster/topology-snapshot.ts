@@ -1,5 +1,6 @@
 import type { Store } from '../nsdb/store.ts';
 import { arpTableKey } from '../model/state-keys.ts';
+import { learnedRoutes } from './topology/learned-routes.ts';
 import { T, type Chain, type Dhcp, type IpAddrGroup, type Network, type Port, type PortGroup, type Route, type Router, type Rule } from '../model/types.ts';
 import type { TopologyInput } from '../simulation/topology.ts';
 
@@ -33,5 +34,6 @@ export async function loadTopology(store: Store): Promise<TopologyInput> {
       macTables.set(b.id, entries);
     }),
   );
-  return { routers, networks, ports, routes, chains, rules, portGroups, ipAddrGroups, dhcps, arpTables, macTables };
+  const learned = (await Promise.all(routers.map((r) => learnedRoutes(store, r.id)))).flat();
+  return { routers, networks, ports, routes: [...routes, ...learned], chains, rules, portGroups, ipAddrGroups, dhcps, arpTables, macTables };
 }

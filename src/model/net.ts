@@ -28,6 +28,14 @@ export function networkOf(ip: string, length: number): string {
   return intToIp((ipToInt(ip) & mask) >>> 0);
 }
 
+/** Whether ip is on the subnet of a port address given as address/length ("10.0.0.1/24"). */
+export function onSubnetOf(portCidr: string, ip: string): boolean {
+  const c = parseCidr(portCidr);
+  if (!c || !isIpv4(ip)) return false;
+  const mask = c.length === 0 ? 0 : (0xffffffff << (32 - c.length)) >>> 0;
+  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(c.address) & mask) >>> 0);
+}
+
 /** A random locally administered unicast MAC, as MidoNet gives router ports without one. */
 export function randomMac(): string {
   const b = crypto.getRandomValues(new Uint8Array(6));

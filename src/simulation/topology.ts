@@ -234,8 +234,9 @@ export class SnapshotTopology implements Topology {
     return this.memo(this.routers, id, () => {
       const r = this.need(this.raw.routers, 'Router', id);
       const routes: SimRoute[] = [];
-      for (const rid of r.routeIds) {
-        const rt = this.raw.routes.get(rid);
+      // Learned routes (BGP) are not the router's objects: they are found by the router they name.
+      const learned = this.input.routes.filter((rt) => rt.learned && rt.routerId === id && !r.routeIds.includes(rt.id));
+      for (const rt of [...r.routeIds.map((rid) => this.raw.routes.get(rid)), ...learned]) {
         if (!rt) continue;
         routes.push({
           id: rt.id,

@@ -137,7 +137,8 @@ export class Lab {
 
   async startAgent(host: LabHost, extraArgs: string[] = []): Promise<void> {
     host.agent = spawn('ip', ['netns', 'exec', host.ns, process.execPath, MIDOLMAN, '--cluster', this.clusterForHosts,
-      '--host-id-file', join(this.dir, `${host.name}.id`), '--binding-socket', join(this.dir, `${host.name}.sock`), '--host-name', host.name, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--host-id-file', join(this.dir, `${host.name}.id`), '--binding-socket', join(this.dir, `${host.name}.sock`), '--host-name', host.name,
+      '--state-dir', join(this.dir, `${host.name}.state`), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     host.agent.stdout?.on('data', (d) => host.log.push(String(d)));
     host.agent.stderr?.on('data', (d) => host.log.push(String(d)));
     await this.until(async () => (await this.call('GET', `/hosts/${host.id}`)).json?.alive === true, `host ${host.name} alive`);
@@ -195,6 +196,12 @@ export class Lab {
 
   async destroy(): Promise<void> {
     for (const h of this.hosts) await this.killAgent(h).catch(() => undefined);
+    // What agents started and a kill -9 left: BGP daemons (run from the lab's folder) and their namespaces.
+    await sh('pkill', ['-f', this.dir]).catch(() => undefined);
+    const { stdout } = await sh('ip', ['netns', 'list']).catch(() => ({ stdout: '' }));
+    for (const ns of stdout.split('\n').map((l) => l.split(' ')[0]!)) {
+      if (this.hosts.some((h) => ns.startsWith(`mbgp-${h.id.slice(0, 8)}-`))) await sh('ip', ['netns', 'del', ns]).catch(() => undefined);
+    }
     await this.cluster?.stop().catch(() => undefined);
     for (const ns of this.namespaces.reverse()) await sh('ip', ['netns', 'del', ns]).catch(() => undefined);
     for (const l of this.links) await sh('ip', ['link', 'del', l]).catch(() => undefined);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { intToIp, ipToInt, isIpv4, networkOf, parseCidr } from '../../model/net.ts';
+import { intToIp, ipToInt, isIpv4, parseCidr } from '../../model/net.ts';
 import type { AllocationPool, NSubnet } from '../../model/neutron.ts';
 
 /** A parsed IPv4 subnet: network address and broadcast address as integers. */
@@ -23,13 +23,6 @@ export const contains = (r: Range, ip: string): boolean => {
   const n = ipToInt(ip);
   return n >= r.first && n <= r.last;
 };
-
-/** Whether ip is on the subnet of a port address given as address/length ("10.0.0.1/24"). */
-export function onSubnetOf(portCidr: string, ip: string): boolean {
-  const c = parseCidr(portCidr);
-  const r = c ? rangeOf(`${networkOf(c.address, c.length)}/${c.length}`) : null;
-  return r !== null && contains(r, ip);
-}
 
 export const overlaps = (a: Range, b: Range): boolean => a.first <= b.last && b.first <= a.last;
 

@@ -1,5 +1,6 @@
 import { T, type BgpNetwork, type BgpPeer, type Port, type Route, type Router } from '../../../model/types.ts';
 import { int, ip, oneOf, str, uuid, type Fields } from '../../../model/validation.ts';
+import { learnedRoutes } from '../../topology/learned-routes.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { noContent, type Ctx, type Route as ApiRoute } from '../http.ts';
 import { deleteEndpoint, getEndpoint, link, mediaOf, newId, postEndpoint, readBody, type ResourceMedia } from './common.ts';
@@ -74,7 +75,8 @@ export function routeRoutes(): ApiRoute[] {
       path: '/routers/:id/routes',
       get: getEndpoint(ROUTE, 'list', async (ctx) => {
         const r = await ctx.store.get<Router>(T.Router, ctx.params.id!);
-        return (await loadAll<Route>(ctx, T.Route, r.routeIds)).map((x) => renderRoute(ctx, x));
+        const routes = [...(await loadAll<Route>(ctx, T.Route, r.routeIds)), ...(await learnedRoutes(ctx.store, r.id))];
+        return routes.map((x) => renderRoute(ctx, x));
       }),
       post: postEndpoint(ROUTE, async (ctx) => {
         const v = readBody(ctx, {

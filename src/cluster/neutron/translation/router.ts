@@ -11,7 +11,7 @@ import { T, type Port, type PortGroup, type Router } from '../../../model/types.
 import { syncLocalRoutes } from '../../topology/local-routes.ts';
 import { invalidInput } from '../errors.ts';
 import { derivedId } from '../ids.ts';
-import { onSubnetOf } from '../ipam.ts';
+import { onSubnetOf } from '../../../model/net.ts';
 import { NT, type NPort, type NRouter, type NSubnet } from '../../../model/neutron.ts';
 import { natTo, type Translation } from './context.ts';
 

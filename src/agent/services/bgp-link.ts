@@ -1,0 +1,96 @@
+/**
+ * Plumbs a BGP speaker into the datapath: the speaker lives in a network namespace of its own,
+ * on an interface with the router port's address and MAC; its frames go straight out of the
+ * router port's interface, and what arrives there for it (TCP to or from port 179 at the port's
+ * address, and ARP replies to the port) is handed to it. The simulation still sees the ARP
+ * replies, so the router learns its peers too.
+ */
+import { execFileSync } from 'node:child_process';
+import { ipToInt } from '../../model/net.ts';
+import type { FrameOut } from './metadata-link.ts';
+
+const BGP = 179;
+const linkOf = (portId: string) => `bgp:${portId}`;
+
+export const isSpeakerPort = (dpPort: string) => dpPort.startsWith('bgp:');
+
+interface Plumbed {
+  portId: string;
+  address: number;
+  ns: string;
+  hostIf: string;
+}
+
+const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'ignore' });
+const tryRun = (cmd: string, args: string[]) => {
+  try {
+    run(cmd, args);
+  } catch {
+    // optional or already done
+  }
+};
+
+export class BgpLink {
+  private readonly byPort = new Map<string, Plumbed>();
+  private n = 0;
+
+  constructor(private readonly dp: FrameOut) {}
+
+  /** Makes the speaker's namespace and interface (address/length, MAC) and attaches its peer. */
+  plumb(portId: string, ns: string, cidr: string, mac: string): void {
+    this.unplumb(portId);
+    const i = this.n++;
+    const hostIf = `mnbgp${i}d`;
+    const nsIf = `mnbgp${i}`;
+    tryRun('ip', ['netns', 'del', ns]);
+    run('ip', ['netns', 'add', ns]);
+    run('ip', ['link', 'add', nsIf, 'type', 'veth', 'peer', 'name', hostIf]);
+    run('ip', ['link', 'set', nsIf, 'netns', ns]);
+    run('ip', ['-n', ns, 'link', 'set', nsIf, 'name', 'uplink0']);
+    run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'address', mac]);
+    tryRun('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    // Frames cross userspace: the kernels must finish their checksums themselves.
+    tryRun('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'uplink0', 'tx', 'off', 'tso', 'off', 'gso', 'off']);
+    tryRun('ethtool', ['-K', hostIf, 'tx', 'off', 'tso', 'off', 'gso', 'off']);
+    run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'uplink0']);
+    run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'up']);
+    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    run('ip', ['link', 'set', hostIf, 'up']);
+    this.dp.addPort(linkOf(portId), hostIf);
+    this.byPort.set(portId, { portId, address: ipToInt(cidr.split('/')[0]!), ns, hostIf });
+  }
+
+  unplumb(portId: string): void {
+    const p = this.byPort.get(portId);
+    if (!p) return;
+    this.byPort.delete(portId);
+    this.dp.removePort(linkOf(portId));
+    tryRun('ip', ['link', 'del', p.hostIf]);
+    tryRun('ip', ['netns', 'del', p.ns]);
+  }
+
+  /** A frame from a datapath port: true when it was the speaker's alone and is taken care of. */
+  take(dpPort: string, bytes: Uint8Array): boolean {
+    if (isSpeakerPort(dpPort)) {
+      this.dp.output(dpPort.slice(4), bytes);
+      return true;
+    }
+    const p = this.byPort.get(dpPort);
+    if (!p || bytes.length < 42) return false;
+    const type = (bytes[12]! << 8) | bytes[13]!;
+    if (type === 0x0806) {
+      // ARP replies to the port's address: the speaker's kernel asked.
+      if (((bytes[20]! << 8) | bytes[21]!) === 2 && readIp(bytes, 38) === p.address) this.dp.output(linkOf(p.portId), bytes.slice());
+      return false;
+    }
+    if (type !== 0x0800 || bytes.length < 38 || bytes[23] !== 6 || readIp(bytes, 30) !== p.address) return false;
+    const l4 = 14 + (bytes[14]! & 0x0f) * 4;
+    const sport = (bytes[l4]! << 8) | bytes[l4 + 1]!;
+    const dport = (bytes[l4 + 2]! << 8) | bytes[l4 + 3]!;
+    if (sport !== BGP && dport !== BGP) return false;
+    this.dp.output(linkOf(p.portId), bytes);
+    return true;
+  }
+}
+
+const readIp = (b: Uint8Array, at: number) => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
