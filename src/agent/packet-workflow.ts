@@ -120,16 +120,26 @@ export class PacketWorkflow {
   }
 
   /**
-   * Sends the conntrack and NAT keys this packet created to the hosts its outputs go to, before
-   * the packet itself, so the reply finds them wherever it enters.
+   * Sends the conntrack and NAT keys this packet created to the hosts its outputs go to, and to
+   * the hosts of the other ports in their stateful port groups (a gateway's uplinks: the reply may
+   * come back through any of them), before the packet itself, so the reply finds them wherever it
+   * enters.
    */
   private pushState(res: SimResult, now: number): void {
     if (res.stateKeys.length === 0) return;
     const peers = new Map<string, 'vxlan' | 'gre'>();
-    for (const o of res.outputs) {
-      if (this.where.isLocal(o.portId)) continue;
-      const r = this.where.remote(o.portId);
+    const topo = this.cache.topology();
+    const reach = (portId: string) => {
+      if (this.where.isLocal(portId)) return;
+      const r = this.where.remote(portId);
       if (r) peers.set(r.peer, r.encap);
+    };
+    for (const o of res.outputs) {
+      reach(o.portId);
+      for (const g of topo.port(o.portId).portGroups) {
+        const group = topo.portGroup(g);
+        if (group.stateful) for (const member of group.ports) if (member !== o.portId) reach(member);
+      }
     }
     if (peers.size === 0) return;
     const entries = exportState(this.state, res.stateKeys, now);
