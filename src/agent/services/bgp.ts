@@ -59,13 +59,16 @@ export class BgpService {
   }
 
   private peerConf(p: BgpPeer): PeerConf {
+    // Per-peer timers override the agent's defaults (mn-conf agent.midolman.bgp_*).
+    const holdTime = p.holdTime ?? seconds(this.settings['agent.midolman.bgp_holdtime'], 180);
+    const keepAlive = p.keepAlive ?? seconds(this.settings['agent.midolman.bgp_keepalive'], 60);
     return {
       address: p.address,
       asNumber: p.asNumber,
       password: p.password,
-      // Per-peer timers override the agent's defaults (mn-conf agent.midolman.bgp_*).
-      keepAlive: p.keepAlive ?? seconds(this.settings['agent.midolman.bgp_keepalive'], 60),
-      holdTime: p.holdTime ?? seconds(this.settings['agent.midolman.bgp_holdtime'], 180),
+      // A keepalive as long as the hold time would let sessions expire: a third of it then.
+      keepAlive: keepAlive < holdTime ? keepAlive : Math.max(1, Math.floor(holdTime / 3)),
+      holdTime,
       connectRetry: p.connectRetry ?? seconds(this.settings['agent.midolman.bgp_connect_retry'], 120),
     };
   }
