@@ -172,4 +172,7 @@ export function macFromString(s: string): number {
 }
 
 export const BROADCAST_MAC = 0xffffffffffff;
+
+/** A big-endian 32-bit value (an IPv4 address) at `at`, read straight from a frame. */
+export const readU32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 export const isMulticastMac = (m: number): boolean => Math.floor(m / 0x10000000000) % 2 === 1;

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { ipToInt } from '../../model/net.ts';
+import { readU32 as readIp } from '../../packets/bytes.ts';
 import type { FrameOut } from './metadata-link.ts';
 
 const BGP = 179;
@@ -92,5 +93,3 @@ export class BgpLink {
     return true;
   }
 }
-
-const readIp = (b: Uint8Array, at: number) => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { intToIp, ipToInt } from '../../model/net.ts';
 import { buildEthernet, parseEthernet } from '../../packets/ethernet.ts';
-import { macFromString } from '../../packets/bytes.ts';
+import { macFromString, readU32 as readIp } from '../../packets/bytes.ts';
 import { ARP_REQUEST, ETH_ARP, ETH_IPV4, type Ethernet } from '../../packets/types.ts';
 import { arpReply } from '../../simulation/replies.ts';
 import { applyRewrites } from '../rewrite.ts';
@@ -144,7 +144,6 @@ function parsed(bytes: Uint8Array): Ethernet | null {
   return r.ok ? r.value : null;
 }
 
-const readIp = (b: Uint8Array, at: number) => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 /** A locally administered MAC naming a link address (02:a9:fe + its low 24 bits). */
 const linkMac = (address: number) => 0x02a9fe000000 + (address & 0xffffff);
