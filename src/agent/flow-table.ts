@@ -80,6 +80,15 @@ export class FlowTable {
     return f;
   }
 
+  /** Counts a hit on a flow found by a cache in front of the table; false once the flow is gone. */
+  touch(flow: Flow, now: number): boolean {
+    if (!this.flows.has(flow)) return false;
+    flow.lastUsed = now;
+    flow.packets++;
+    this.stats.hits++;
+    return true;
+  }
+
   install(flow: Flow): void {
     while (this.flows.size >= this.maxFlows && this.flows.size > 0) this.evictOldest();
     this.flows.add(flow);

@@ -8,6 +8,7 @@ import { DEFAULT_SIM_CONFIG, SimState, type SimConfig } from '../simulation/stat
 import type { Rewrites } from '../simulation/flow-match.ts';
 import type { UserspaceDatapath } from './datapath/userspace.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
+import { RawHeaderCache } from './raw-header-cache.ts';
 import { exportState, FLOW_STATE_VNI, importState, type StateEntry } from './flow-state.ts';
 import { decodeMultiPort, encodeMultiPort, MULTI_PORT_VNI } from './multi-port.ts';
 import { applyRewrites, isEmpty } from './rewrite.ts';
@@ -47,6 +48,7 @@ function bytesFor(frame: Ethernet, original: Uint8Array | null, r: Rewrites): Ui
 export class PacketWorkflow {
   readonly state: SimState;
   readonly flows: FlowTable;
+  private readonly raw: RawHeaderCache;
   readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0, stateMalformed: 0, multiPortTx: 0 };
   private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
   private readonly arpReleased: { port: string; bytes: Uint8Array }[] = [];
@@ -61,6 +63,7 @@ export class PacketWorkflow {
     // A copy of its own: mn-conf changes are applied to it while the agent runs.
     this.state = new SimState({ ...(opts.sim ?? DEFAULT_SIM_CONFIG) });
     this.flows = new FlowTable(opts.maxFlows);
+    this.raw = new RawHeaderCache(opts.maxFlows);
     this.state.events.macLearned = (bridge, vlan, mac) => this.flows.invalidate(macTagOf(bridge, vlan, mac));
     this.state.events.arpLearned = (router, ip) => {
       this.flows.invalidate(arpTag(router, ip));
@@ -79,6 +82,18 @@ export class PacketWorkflow {
 
   /** A frame from a bound port. */
   onFrame(portId: string, bytes: Uint8Array, now = Date.now()): void {
+    const key = this.raw.key(portId, bytes);
+    if (key !== null) {
+      const known = this.raw.get(key);
+      if (known !== undefined) {
+        if (this.flows.touch(known, now)) {
+          this.counters.flowHits++;
+          this.deliver(known.actions.outputs[0]!.portId, bytes);
+          return;
+        }
+        this.raw.forget(key);
+      }
+    }
     const parsed = parseEthernet(bytes);
     if (!parsed.ok) {
       this.counters.malformed++;
@@ -88,6 +103,7 @@ export class PacketWorkflow {
     const flow = this.flows.lookup(match, now);
     if (flow) {
       this.counters.flowHits++;
+      if (key !== null) this.raw.remember(key, flow);
       this.execute(flow.actions.outputs, parsed.value, bytes);
       return;
     }
