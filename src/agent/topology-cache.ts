@@ -63,6 +63,10 @@ export class TopologyCache {
     const obj = m.op === 'update' ? (m.value as Stored) : null;
     if (obj) map.set(m.id, obj);
     else map.delete(m.id);
+    if (!obj) {
+      this.arpTables.delete(m.id);
+      this.learned.delete(m.id);
+    }
     if (m.type === T.Network && obj && !old) this.client.subscribe({ op: 'watchStateDir', type: T.Network, id: m.id, key: 'arp_table' });
     if (m.type === T.Router && obj && !old) this.client.subscribe({ op: 'watchStateDir', type: T.Router, id: m.id, key: 'learned_routes' });
     this.snapshot = null;

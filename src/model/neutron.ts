@@ -166,4 +166,6 @@ export const DEVICE_OWNER = {
 export const isNetworkOwned = (p: Pick<NPort, 'device_owner'>): boolean => p.device_owner.startsWith('network:');
 
 export const UPLINK = 'uplink';
+/** Where VMs ask for their metadata. */
+export const METADATA_ADDRESS = '169.254.169.254';
 export const isUplink = (n: Pick<NNetwork, 'provider:network_type'>): boolean => n['provider:network_type'] === UPLINK;

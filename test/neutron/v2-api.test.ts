@@ -88,6 +88,8 @@ describe('Neutron v2.0 API', () => {
     assert.equal(up.status, 200);
     const routes = await midonet(`/routers/${r.id}/routes`);
     assert.ok(routes.some((x: { dstNetworkAddr: string; nextHopGateway: string }) => x.dstNetworkAddr === '192.168.0.0' && x.nextHopGateway === '10.0.0.250'));
+    const dhcpPort = (await f.req('GET', '/v2.0/ports?device_owner=network%3Adhcp')).json.ports[0].fixed_ips[0].ip_address;
+    assert.ok(routes.some((x: any) => x.dstNetworkAddr === '169.254.169.254' && x.srcNetworkAddr === '10.0.0.0' && x.srcNetworkLength === 24 && x.nextHopGateway === dhcpPort), 'metadata route via the DHCP port');
     await f.req('PUT', `/v2.0/routers/${r.id}`, { router: { routes: [], external_gateway_info: null } });
     const after = await midonet(`/routers/${r.id}/routes`);
     assert.ok(!after.some((x: { dstNetworkAddr: string; dstNetworkLength: number }) => x.dstNetworkAddr === '192.168.0.0' || (x.dstNetworkAddr === '0.0.0.0' && x.dstNetworkLength === 0)));

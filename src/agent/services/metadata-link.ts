@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { METADATA_ADDRESS } from '../../model/neutron.ts';
 import { intToIp, ipToInt } from '../../model/net.ts';
 import { buildEthernet, parseEthernet } from '../../packets/ethernet.ts';
 import { macFromString, readU32 as readIp } from '../../packets/bytes.ts';
@@ -13,7 +14,7 @@ import { ARP_REQUEST, ETH_ARP, ETH_IPV4, type Ethernet } from '../../packets/typ
 import { arpReply } from '../../simulation/replies.ts';
 import { applyRewrites } from '../rewrite.ts';
 
-export const METADATA_IP = ipToInt('169.254.169.254');
+export const METADATA_IP = ipToInt(METADATA_ADDRESS);
 /** The datapath port id of the kernel side. */
 export const METADATA_PORT = 'metadata';
 const KERNEL_IF = 'mn-meta';

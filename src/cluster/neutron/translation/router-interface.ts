@@ -3,19 +3,23 @@
  * address and MAC, linked to the Neutron port's bridge port, and a route to the subnet through it.
  * On an uplink network there is no bridge: the router port is bound to the host interface the
  * Neutron port's binding names, and joins the router's stateful port group so that several uplinks
- * share flow state. Inputs: the router, the Neutron port, its subnet and network.
+ * share flow state. When the subnet has a DHCP port, a route from the subnet to the metadata
+ * address via that port's address, as MidoNet makes (this agent's metadata proxy answers VMs at
+ * their own ports, so it is not needed for that). Inputs: the router, the Neutron port, its subnet
+ * and network, the network's DHCP port.
  */
 import { newPort, newRoute } from '../../../model/defaults.ts';
 import { T, type Port } from '../../../model/types.ts';
 import { syncLocalRoutes } from '../../topology/local-routes.ts';
 import { derivedId } from '../ids.ts';
-import { isUplink, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
+import { DEVICE_OWNER, isUplink, METADATA_ADDRESS, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
 import { bindingOf } from './port.ts';
 import { routerPortGroupId } from './router.ts';
 
 export const interfaceRouterPortId = (port: string) => derivedId(port, 'interface_router_port');
 const subnetRouteId = (port: string) => derivedId(port, 'interface_subnet_route');
+const metadataRouteId = (port: string) => derivedId(port, 'interface_metadata_route');
 
 export async function addRouterInterface(t: Translation, routerId: string, p: NPort, subnet: NSubnet, net: NNetwork): Promise<void> {
   const ip = p.fixed_ips.find((f) => f.subnet_id === subnet.id)?.ip_address ?? subnet.gateway_ip;
@@ -30,6 +34,12 @@ export async function addRouterInterface(t: Translation, routerId: string, p: NP
   await t.tx.create(T.Port, newPort(id, await t.tunnelKey(), fields));
   await syncLocalRoutes(t.tx, await t.tx.get<Port>(T.Port, id));
   await t.tx.create(T.Route, newRoute(subnetRouteId(p.id), routerId, address!, Number(length), id));
+  const dhcp = (await t.tx.scan<NPort>(NT.Port)).find((x) => x.network_id === net.id && x.device_owner === DEVICE_OWNER.dhcp)?.fixed_ips.find((f) => f.subnet_id === subnet.id);
+  if (dhcp) {
+    await t.tx.create(T.Route, newRoute(metadataRouteId(p.id), routerId, METADATA_ADDRESS, 32, id, {
+      srcNetworkAddr: address!, srcNetworkLength: Number(length), nextHopGateway: dhcp.ip_address,
+    }));
+  }
 }
 
 /** Deletes the router port; its routes go with it. */

@@ -4,10 +4,8 @@
  */
 import { parseCidr } from '../../../model/net.ts';
 import { T, type Dhcp, type DhcpHost } from '../../../model/types.ts';
-import { DEVICE_OWNER, isNetworkOwned, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
+import { DEVICE_OWNER, isNetworkOwned, METADATA_ADDRESS, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
-
-const METADATA = '169.254.169.254';
 
 function hostsOf(s: NSubnet, ports: NPort[]): DhcpHost[] {
   const out: DhcpHost[] = [];
@@ -40,7 +38,7 @@ export async function syncSubnet(t: Translation, s: NSubnet): Promise<void> {
     const d = parseCidr(r.destination)!;
     return { destinationPrefix: d.address, destinationLength: d.length, gatewayAddr: r.nexthop };
   });
-  if (dhcpPortIp) opt121.push({ destinationPrefix: METADATA, destinationLength: 32, gatewayAddr: dhcpPortIp });
+  if (dhcpPortIp) opt121.push({ destinationPrefix: METADATA_ADDRESS, destinationLength: 32, gatewayAddr: dhcpPortIp });
   const dhcp: Dhcp = {
     id: s.id,
     networkId: s.network_id,
