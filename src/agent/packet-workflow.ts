@@ -86,9 +86,9 @@ export class PacketWorkflow {
     if (key !== null) {
       const known = this.raw.get(key);
       if (known !== undefined) {
-        if (this.flows.touch(known, now)) {
+        if (this.flows.touch(known.flow, now)) {
           this.counters.flowHits++;
-          this.deliver(known.actions.outputs[0]!.portId, bytes);
+          this.deliver(known.flow.actions.outputs[0]!.portId, this.raw.apply(known, bytes));
           return;
         }
         this.raw.forget(key);

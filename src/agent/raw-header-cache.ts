@@ -1,15 +1,36 @@
 /**
  * The first cache a frame meets: its raw header bytes (in port, MACs, IPv4 addresses, TOS, TTL,
- * protocol, ports or ICMP echo type and id) -> a flow that sends it out unchanged through one
- * port. A hit needs no parse and no match; the frame goes out as it came. Frames it cannot key
+ * protocol, ports or ICMP echo type and id) -> a flow with one output that at most rewrites the
+ * MACs and the TTL (bridged and routed traffic; NAT takes the parsed path). A hit needs no parse
+ * and no match: the bytes are patched in a copy, or go out as they came. Frames it cannot key
  * safely (VLAN tags, IP options, fragments, ICMP errors, non-IPv4) take the parsed path.
  */
+import { onesSum } from '../packets/bytes.ts';
+import type { Rewrites } from '../simulation/flow-match.ts';
 import type { Flow } from './flow-table.ts';
 
 const ETH_IPV4 = 0x0800;
+/** The rewrites a patch of header bytes can make. */
+const PATCHABLE = new Set(['ethSrc', 'ethDst', 'ipTtl']);
+
+export interface RawEntry {
+  flow: Flow;
+  /** Null: the frame goes out as it came. */
+  patch: Rewrites | null;
+}
+
+function writeMac(b: Uint8Array, at: number, mac: number): void {
+  const hi = Math.floor(mac / 0x100000000);
+  b[at] = hi >>> 8;
+  b[at + 1] = hi & 0xff;
+  b[at + 2] = mac >>> 24;
+  b[at + 3] = (mac >>> 16) & 0xff;
+  b[at + 4] = (mac >>> 8) & 0xff;
+  b[at + 5] = mac & 0xff;
+}
 
 export class RawHeaderCache {
-  private readonly entries = new Map<string, Flow>();
+  private readonly entries = new Map<string, RawEntry>();
   private readonly ports = new Map<string, number>();
 
   constructor(private readonly capacity: number) {}
@@ -43,22 +64,45 @@ export class RawHeaderCache {
     );
   }
 
-  get(key: string): Flow | undefined {
+  get(key: string): RawEntry | undefined {
     return this.entries.get(key);
+  }
+
+  /** The frame as the entry's flow sends it. */
+  apply(e: RawEntry, bytes: Uint8Array): Uint8Array {
+    const r = e.patch;
+    if (r === null) return bytes;
+    const out = bytes.slice();
+    if (r.ethDst !== undefined) writeMac(out, 0, r.ethDst);
+    if (r.ethSrc !== undefined) writeMac(out, 6, r.ethSrc);
+    if (r.ipTtl !== undefined) {
+      out[22] = r.ipTtl;
+      out[24] = 0;
+      out[25] = 0;
+      const sum = ~onesSum(out.subarray(14, 34)) & 0xffff;
+      out[24] = sum >>> 8;
+      out[25] = sum & 0xff;
+    }
+    return out;
   }
 
   forget(key: string): void {
     this.entries.delete(key);
   }
 
-  /** Remembers a flow for frames with this key, if it sends them out unchanged through one port. */
+  /** Remembers a flow for frames with this key, if it has one output and a patch can do its rewrites. */
   remember(key: string, flow: Flow): void {
     const outputs = flow.actions.outputs;
     if (outputs.length !== 1) return;
-    for (const _ in outputs[0]!.rewrites) return;
+    const r = outputs[0]!.rewrites;
+    let patch: Rewrites | null = null;
+    for (const k in r) {
+      if (!PATCHABLE.has(k)) return;
+      patch = r;
+    }
     // Entries of dead flows are dropped as they are met; a full cache starts again.
     if (this.entries.size >= this.capacity) this.entries.clear();
-    this.entries.set(key, flow);
+    this.entries.set(key, { flow, patch });
   }
 
   get size(): number {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { Flow } from '../../src/agent/flow-table.ts';
 import { RawHeaderCache } from '../../src/agent/raw-header-cache.ts';
+import { applyRewrites } from '../../src/agent/rewrite.ts';
 import { buildEthernet, parseEthernet } from '../../src/packets/ethernet.ts';
 import type { Ethernet, Ipv4 } from '../../src/packets/types.ts';
 import { matchOf } from '../../src/simulation/packet-match.ts';
@@ -35,6 +37,30 @@ const headers = (b: Uint8Array, port: string) => {
 };
 
 describe('raw-header cache', () => {
+  it('patches MACs and TTL exactly as rebuilding the rewritten frame does (property)', () => {
+    const cache = new RawHeaderCache(100);
+    const rewrites = fc.record({ ethSrc: fc.integer({ min: 0, max: 0xffffffffffff }), ethDst: fc.integer({ min: 0, max: 0xffffffffffff }), ipTtl: fc.integer({ min: 1, max: 255 }) }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(frame, rewrites, (f, r) => {
+        const bytes = buildEthernet(f);
+        const key = cache.key('p', bytes);
+        if (key === null) return;
+        cache.remember(key, { actions: { outputs: [{ portId: 'out', rewrites: r }] } } as unknown as Flow);
+        const e = cache.get(key)!;
+        assert.deepEqual(cache.apply(e, bytes), buildEthernet(applyRewrites(f, r)));
+        assert.equal(e.patch === null, Object.keys(r).length === 0, 'no rewrite: the bytes go as they came');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps no entry for flows it cannot patch (NAT, several outputs)', () => {
+    const cache = new RawHeaderCache(100);
+    cache.remember('k1', { actions: { outputs: [{ portId: 'out', rewrites: { ipSrc: 1 } }] } } as unknown as Flow);
+    cache.remember('k2', { actions: { outputs: [{ portId: 'a', rewrites: {} }, { portId: 'b', rewrites: {} }] } } as unknown as Flow);
+    assert.equal(cache.size, 0);
+  });
+
   it('gives two frames one key only when every header a flow may read is the same (property)', () => {
     const cache = new RawHeaderCache(100);
     fc.assert(
