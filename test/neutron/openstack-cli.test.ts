@@ -89,7 +89,9 @@ describe('openstack CLI against the Neutron API', { timeout: 300_000 }, () => {
     await os('port', 'set', '--security-group', 'ssh', 'vm-port');
     const rules = await os('security', 'group', 'rule', 'list', 'ssh');
     assert.equal(rules.length, 3, 'two default egress rules and the SSH rule');
-    await os('network', 'set', '--name', 'tenant-net-renamed', 'tenant-net');
+    await os('network', 'set', '--name', 'tenant-net-renamed', '--tag', 'blue', 'tenant-net');
+    assert.deepEqual((await os('network', 'list', '--tags', 'blue')).map((n: { Name: string }) => n.Name), ['tenant-net-renamed']);
+    assert.deepEqual((await os('network', 'list', '--not-tags', 'blue')).map((n: { Name: string }) => n.Name), ['ext-net']);
     const nets = await os('network', 'list');
     assert.deepEqual(nets.map((n: { Name: string }) => n.Name).sort(), ['ext-net', 'tenant-net-renamed']);
     const subnets = await os('subnet', 'list', '--network', 'tenant-net-renamed');

@@ -53,6 +53,19 @@ describe('Neutron v2.0 API', () => {
     assert.ok(dhcp.opt121Routes.some((r: { destinationPrefix: string; gatewayAddr: string }) => r.destinationPrefix === '169.254.169.254' && r.gatewayAddr === dhcpIp), 'metadata route via the DHCP port');
   });
 
+  it('keeps tags (standard-attr-tag) and filters by them', async () => {
+    const path = `/v2.0/networks/${ids.net}/tags`;
+    assert.equal((await f.req('PUT', `${path}/red`)).status, 201);
+    assert.deepEqual((await f.req('PUT', path, { tags: ['green', 'blue'] })).json.tags, ['blue', 'green']);
+    assert.equal((await f.req('GET', `${path}/blue`)).status, 204);
+    assert.equal((await f.req('GET', `${path}/red`)).json.NeutronError.type, 'TagNotFound');
+    assert.equal((await f.req('GET', '/v2.0/networks?tags=blue,green')).json.networks.length, 1);
+    assert.equal((await f.req('GET', '/v2.0/networks?tags-any=red')).json.networks.length, 0);
+    assert.equal((await f.req('PUT', path, { tags: ['a,b'] })).status, 400);
+    assert.equal((await f.req('DELETE', path)).status, 204);
+    assert.deepEqual((await f.req('GET', path)).json.tags, []);
+  });
+
   it('follows port updates: addresses, MAC, port security, address pairs', async () => {
     const p = await f.create('ports', 'port', { network_id: ids.net, name: 'vm', device_owner: 'compute:nova' });
     const hosts = async () => (await midonet(`/bridges/${ids.net}/dhcp/10.0.0.0_24/hosts`)).filter((h: { name: string }) => h.name === 'vm');

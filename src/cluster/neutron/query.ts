@@ -3,7 +3,7 @@ import type { Json } from './service.ts';
 
 export type Query = Record<string, string | string[] | undefined>;
 
-const RESERVED = new Set(['fields', 'limit', 'marker', 'sort_key', 'sort_dir', 'page_reverse']);
+const RESERVED = new Set(['fields', 'limit', 'marker', 'sort_key', 'sort_dir', 'page_reverse', 'tags', 'tags-any', 'not-tags', 'not-tags-any']);
 
 const values = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -27,9 +27,19 @@ function matches(o: Json, key: string, wanted: string[]): boolean {
   return wanted.some((w) => same(stored, w));
 }
 
+/** Tag filters: `tags` (all of), `tags-any`, `not-tags` (not all of), `not-tags-any`, each comma-separated. */
+function tagged(o: Json, q: Query): boolean {
+  const has = new Set((o.tags as string[] | undefined) ?? []);
+  const list = (k: string) => values(q[k]).flatMap((v) => v.split(',')).filter((t) => t !== '');
+  const all = (ts: string[]) => ts.every((t) => has.has(t));
+  const any = (ts: string[]) => ts.some((t) => has.has(t));
+  const [t, ta, nt, nta] = [list('tags'), list('tags-any'), list('not-tags'), list('not-tags-any')];
+  return (t.length === 0 || all(t)) && (ta.length === 0 || any(ta)) && (nt.length === 0 || !all(nt)) && (nta.length === 0 || !any(nta));
+}
+
 export function filter(items: Json[], q: Query): Json[] {
   const filters = Object.entries(q).filter(([k]) => !RESERVED.has(k)).map(([k, v]) => [k, values(v)] as const);
-  return items.filter((o) => filters.every(([k, w]) => matches(o, k, w)));
+  return items.filter((o) => filters.every(([k, w]) => matches(o, k, w)) && tagged(o, q));
 }
 
 export function project(o: Json, q: Query): Json {

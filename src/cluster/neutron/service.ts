@@ -105,6 +105,18 @@ export class NeutronService {
     return this.renderAll(resource, await this.store.getAll<Standard>(this.handler(resource).type));
   }
 
+  /** Replaces an object's tags with what `change` makes of them (standard-attr-tag). */
+  async retag(resource: string, id: string, change: (tags: string[]) => string[], who: Writer): Promise<string[]> {
+    const h = this.handler(resource);
+    return this.run(who, async (op) => {
+      const old = await op.t.tx.tryGet<Standard>(h.type, id);
+      if (!old) throw NOT_FOUND[resource]!(id);
+      const tags = [...new Set(change(old.tags))].sort();
+      await op.t.tx.update(h.type, { ...old, tags, updated_at: op.now, revision_number: old.revision_number + 1 });
+      return tags;
+    });
+  }
+
   addRouterInterface(routerId: string, body: unknown, who: Writer): Promise<RouterInterfaceInfo> {
     return this.run(who, (op) => addInterface(op, routerId, interfaceBody(body)));
   }

@@ -143,6 +143,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
       await service.remove(c.resource, (req.params as { id: string }).id, writer(req));
       return send(reply, 204);
     });
+    tagRoutes(app, service, base, c.resource);
   }
   app.put('/v2.0/routers/:id/add_router_interface', async (req, reply) =>
     send(reply, 200, await service.addRouterInterface((req.params as { id: string }).id, parse(req.body), writer(req))),
@@ -151,6 +152,49 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
     send(reply, 200, await service.removeRouterInterface((req.params as { id: string }).id, parse(req.body), writer(req))),
   );
   return app;
+}
+
+const MAX_TAG = 255;
+
+function checkTag(tag: unknown): string {
+  if (typeof tag !== 'string' || tag === '' || tag.length > MAX_TAG || tag.includes(',')) {
+    throw badRequest(`Invalid input for tags. Reason: '${String(tag)}' is not a valid tag (1 to ${MAX_TAG} characters, no comma).`);
+  }
+  return tag;
+}
+
+/** standard-attr-tag: `/{resource}/{id}/tags[/{tag}]`. */
+function tagRoutes(app: FastifyInstance, service: NeutronService, base: string, resource: string): void {
+  type P = { id: string; tag?: string };
+  const current = async (id: string) => ((await service.get(resource, id)).tags as string[] | undefined) ?? [];
+  app.get(`${base}/:id/tags`, async (req, reply) => send(reply, 200, { tags: await current((req.params as P).id) }));
+  app.put(`${base}/:id/tags`, async (req, reply) => {
+    const tags = parse(req.body).tags;
+    if (!Array.isArray(tags)) throw badRequest("Invalid input for tags. Reason: 'tags' must be a list.");
+    const set = tags.map(checkTag);
+    return send(reply, 200, { tags: await service.retag(resource, (req.params as P).id, () => set, writer(req)) });
+  });
+  app.delete(`${base}/:id/tags`, async (req, reply) => {
+    await service.retag(resource, (req.params as P).id, () => [], writer(req));
+    return send(reply, 204);
+  });
+  app.get(`${base}/:id/tags/:tag`, async (req, reply) => {
+    const { id, tag } = req.params as P;
+    if (!(await current(id)).includes(tag!)) throw notFound('TagNotFound', `Tag ${tag} could not be found for ${resource} ${id}.`);
+    return send(reply, 204);
+  });
+  app.put(`${base}/:id/tags/:tag`, async (req, reply) => {
+    const { id, tag } = req.params as P;
+    const t = checkTag(tag);
+    await service.retag(resource, id, (tags) => [...tags, t], writer(req));
+    return send(reply, 201);
+  });
+  app.delete(`${base}/:id/tags/:tag`, async (req, reply) => {
+    const { id, tag } = req.params as P;
+    if (!(await current(id)).includes(tag!)) throw notFound('TagNotFound', `Tag ${tag} could not be found for ${resource} ${id}.`);
+    await service.retag(resource, id, (tags) => tags.filter((x) => x !== tag), writer(req));
+    return send(reply, 204);
+  });
 }
 
 /** A bulk item may come bare or wrapped in its resource key. */
