@@ -54,6 +54,8 @@ export class ZooKeeperServer {
   private ruok(): Promise<boolean> {
     return new Promise((resolve) => {
       const s = createConnection({ host: '127.0.0.1', port: this.port });
+      // A server still starting may take the connection and never answer: ask again later.
+      s.setTimeout(1000, () => s.destroy());
       let out = '';
       s.on('connect', () => s.write('ruok'));
       s.on('data', (d) => (out += d.toString()));
