@@ -22,18 +22,19 @@ export function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
+/** The netmask of a prefix length as an unsigned integer (/24 -> 0xffffff00). */
+export const maskOf = (length: number): number => (length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0);
+
 /** The network address of ip/length, e.g. 10.0.0.1/24 -> 10.0.0.0. */
 export function networkOf(ip: string, length: number): string {
-  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-  return intToIp((ipToInt(ip) & mask) >>> 0);
+  return intToIp((ipToInt(ip) & maskOf(length)) >>> 0);
 }
 
 /** Whether ip is on the subnet of a port address given as address/length ("10.0.0.1/24"). */
 export function onSubnetOf(portCidr: string, ip: string): boolean {
   const c = parseCidr(portCidr);
   if (!c || !isIpv4(ip)) return false;
-  const mask = c.length === 0 ? 0 : (0xffffffff << (32 - c.length)) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(c.address) & mask) >>> 0);
+  return networkOf(ip, c.length) === networkOf(c.address, c.length);
 }
 
 /** A random locally administered unicast MAC, as MidoNet gives router ports without one. */

@@ -1,9 +1,8 @@
 import { macFromString } from '../packets/bytes.ts';
-import { ipToInt } from '../model/net.ts';
+import { ipToInt, maskOf } from '../model/net.ts';
 import type { FlowAction, FragmentPolicy, Rule, RuleType } from '../model/types.ts';
 import type { PacketContext } from './context.ts';
 import { F, Frag } from './flow-match.ts';
-import { maskOf } from './routing-table.ts';
 
 /** One test of a condition; `inv` flips it (MidoNet's per-field inversion flags). */
 interface Check {

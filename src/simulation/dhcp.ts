@@ -16,7 +16,7 @@ import {
   type DhcpOption,
 } from '../packets/dhcp.ts';
 import { ETH_IPV4, PROTO_UDP, type Ethernet } from '../packets/types.ts';
-import { ipToInt } from '../model/net.ts';
+import { ipToInt, maskOf } from '../model/net.ts';
 import type { Dhcp, DhcpHost } from '../model/types.ts';
 import type { PacketContext } from './context.ts';
 import type { SimBridge } from './topology.ts';
@@ -88,7 +88,7 @@ export function dhcpReply(ctx: PacketContext, bridge: SimBridge): Ethernet | 'ig
   const gateway = subnet.defaultGateway ? ipToInt(subnet.defaultGateway) : 0;
   const server = subnet.serverAddr ? ipToInt(subnet.serverAddr) : gateway || (ipToInt(subnet.subnetAddress) + 1) >>> 0;
   const serverMac = bridge.routerIpToMac.get(server) ?? bridge.routerIpToMac.get(gateway) ?? DHCP_SERVER_MAC;
-  const mask = subnet.subnetLength === 0 ? 0 : (0xffffffff << (32 - subnet.subnetLength)) >>> 0;
+  const mask = maskOf(subnet.subnetLength);
   const options: DhcpOption[] = [
     { code: OPT.messageType, data: new Uint8Array([type]) },
     { code: OPT.serverId, data: u32Bytes(server) },

@@ -1,3 +1,4 @@
+import { maskOf } from '../model/net.ts';
 import { F, type FlowMatch } from './flow-match.ts';
 
 export type RouteKind = 'Normal' | 'BlackHole' | 'Reject' | 'Local' | 'Fip64';
@@ -14,8 +15,6 @@ export interface SimRoute {
   gateway: number;
   weight: number;
 }
-
-export const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 
 /**
  * A router's routes indexed by destination prefix length: lookup walks the lengths from longest

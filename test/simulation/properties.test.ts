@@ -9,7 +9,8 @@ import { compileRule, conditionMatches } from '../../src/simulation/condition.ts
 import { PacketContext } from '../../src/simulation/context.ts';
 import { FlowMatch, Frag } from '../../src/simulation/flow-match.ts';
 import { matchOf } from '../../src/simulation/packet-match.ts';
-import { maskOf, RoutingTable, type SimRoute } from '../../src/simulation/routing-table.ts';
+import { maskOf } from '../../src/model/net.ts';
+import { RoutingTable, type SimRoute } from '../../src/simulation/routing-table.ts';
 import { simulate } from '../../src/simulation/simulator.ts';
 import { NatLeaser, SimState } from '../../src/simulation/state.ts';
 import { ethernetOf, mac, u32 } from '../helpers/arbitraries.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { intToIp, ipToInt, isIpv4, parseCidr } from '../../model/net.ts';
+import { intToIp, ipToInt, isIpv4, parseCidr, maskOf } from '../../model/net.ts';
 import type { AllocationPool, NSubnet } from '../../model/neutron.ts';
 
 /** A parsed IPv4 subnet: network address and broadcast address as integers. */
@@ -12,7 +12,7 @@ export interface Range {
 export function rangeOf(cidr: string): Range | null {
   const c = parseCidr(cidr);
   if (!c) return null;
-  const mask = c.length === 0 ? 0 : (0xffffffff << (32 - c.length)) >>> 0;
+  const mask = maskOf(c.length);
   const first = (ipToInt(c.address) & mask) >>> 0;
   if (first !== ipToInt(c.address)) return null;
   return { first, last: (first | (~mask >>> 0)) >>> 0, length: c.length };
