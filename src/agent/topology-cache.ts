@@ -50,9 +50,9 @@ export class TopologyCache {
       } else if (m.type === T.Router && m.key.startsWith('arp_table/') && m.value !== null) {
         this.onArp(m.id, Number(m.key.slice('arp_table/'.length)), Number(m.value));
       } else if (m.type === T.Network && m.key.startsWith('arp_table/')) {
-        this.bridgeArp(m.id, m.key.slice('arp_table/'.length), m.value);
+        this.putEntry(this.arpTables, m.id, m.key.slice('arp_table/'.length), m.value);
       } else if (m.type === T.Router && m.key.startsWith('learned_routes/')) {
-        this.learnedRoute(m.id, m.key.slice('learned_routes/'.length), m.value);
+        this.putEntry(this.learned, m.id, m.key.slice('learned_routes/'.length), m.value === null ? null : (JSON.parse(m.value) as Route));
       }
       return;
     }
@@ -75,22 +75,14 @@ export class TopologyCache {
     this.onChange([...tags], m.type, obj, old);
   }
 
-  private bridgeArp(bridge: string, ip: string, mac: string | null): void {
-    let table = this.arpTables.get(bridge);
-    if (!table) this.arpTables.set(bridge, (table = new Map()));
-    if (mac === null) table.delete(ip);
-    else table.set(ip, mac);
+  /** One entry of a device's state table (a bridge's ARP table, a router's learned routes); null removes it. */
+  private putEntry<V>(tables: Map<string, Map<string, V>>, device: string, name: string, value: V | null): void {
+    let table = tables.get(device);
+    if (!table) tables.set(device, (table = new Map()));
+    if (value === null) table.delete(name);
+    else table.set(name, value);
     this.snapshot = null;
-    this.onChange([`d:${bridge}`], 'state', null, null);
-  }
-
-  private learnedRoute(router: string, name: string, json: string | null): void {
-    let routes = this.learned.get(router);
-    if (!routes) this.learned.set(router, (routes = new Map()));
-    if (json === null) routes.delete(name);
-    else routes.set(name, JSON.parse(json) as Route);
-    this.snapshot = null;
-    this.onChange([`d:${router}`], 'state', null, null);
+    this.onChange([`d:${device}`], 'state', null, null);
   }
 
   /** Follows a router's ARP entry for ip, learned wherever the reply arrived. */

@@ -118,6 +118,8 @@ export class SnapshotTopology implements Topology {
     portGroups: Map<string, PortGroup>;
     ipAddrGroups: Map<string, IpAddrGroup>;
     dhcps: Map<string, Dhcp>;
+    /** Learned routes (BGP) are not the router's objects: found here by the router they name. */
+    learned: Map<string, Route[]>;
   };
   // One cache per kind: looking a device up must not build a string per packet.
   private readonly ports = new Map<string, SimPort>();
@@ -138,7 +140,14 @@ export class SnapshotTopology implements Topology {
       portGroups: byId(input.portGroups),
       ipAddrGroups: byId(input.ipAddrGroups),
       dhcps: byId(input.dhcps),
+      learned: new Map(),
     };
+    for (const rt of input.routes) {
+      if (!rt.learned || !rt.routerId) continue;
+      const list = this.raw.learned.get(rt.routerId);
+      if (list) list.push(rt);
+      else this.raw.learned.set(rt.routerId, [rt]);
+    }
   }
 
   private memo<T>(cache: Map<string, T>, id: string, build: () => T): T {
@@ -234,8 +243,7 @@ export class SnapshotTopology implements Topology {
     return this.memo(this.routers, id, () => {
       const r = this.need(this.raw.routers, 'Router', id);
       const routes: SimRoute[] = [];
-      // Learned routes (BGP) are not the router's objects: they are found by the router they name.
-      const learned = this.input.routes.filter((rt) => rt.learned && rt.routerId === id && !r.routeIds.includes(rt.id));
+      const learned = (this.raw.learned.get(id) ?? []).filter((rt) => !r.routeIds.includes(rt.id));
       for (const rt of [...r.routeIds.map((rid) => this.raw.routes.get(rid)), ...learned]) {
         if (!rt) continue;
         routes.push({

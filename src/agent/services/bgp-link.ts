@@ -5,9 +5,9 @@
  * address, and ARP replies to the port) is handed to it. The simulation still sees the ARP
  * replies, so the router learns its peers too.
  */
-import { execFileSync } from 'node:child_process';
 import { ipToInt } from '../../model/net.ts';
 import { readU32 as readIp } from '../../packets/bytes.ts';
+import { offloadsOff, run, tryRun } from './host-commands.ts';
 import type { FrameOut } from './metadata-link.ts';
 
 const BGP = 179;
@@ -21,15 +21,6 @@ interface Plumbed {
   ns: string;
   hostIf: string;
 }
-
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'ignore' });
-const tryRun = (cmd: string, args: string[]) => {
-  try {
-    run(cmd, args);
-  } catch {
-    // optional or already done
-  }
-};
 
 export class BgpLink {
   private readonly byPort = new Map<string, Plumbed>();
@@ -50,9 +41,8 @@ export class BgpLink {
     run('ip', ['-n', ns, 'link', 'set', nsIf, 'name', 'uplink0']);
     run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'address', mac]);
     tryRun('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    // Frames cross userspace: the kernels must finish their checksums themselves.
-    tryRun('ip', ['netns', 'exec', ns, 'ethtool', '-K', 'uplink0', 'tx', 'off', 'tso', 'off', 'gso', 'off']);
-    tryRun('ethtool', ['-K', hostIf, 'tx', 'off', 'tso', 'off', 'gso', 'off']);
+    offloadsOff('uplink0', ns);
+    offloadsOff(hostIf);
     run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'uplink0']);
     run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'up']);
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);

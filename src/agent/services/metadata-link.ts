@@ -4,7 +4,6 @@
  * link-local address of its own (169.254.x.y) that its requests come from, so the proxy knows
  * which port asked, and the kernel's answers to that address go back to that port's VM.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { METADATA_ADDRESS } from '../../model/neutron.ts';
 import { intToIp, ipToInt } from '../../model/net.ts';
@@ -13,6 +12,7 @@ import { macFromString, readU32 as readIp } from '../../packets/bytes.ts';
 import { ARP_REQUEST, ETH_ARP, ETH_IPV4, type Ethernet } from '../../packets/types.ts';
 import { arpReply } from '../../simulation/replies.ts';
 import { applyRewrites } from '../rewrite.ts';
+import { offloadsOff, run, tryRun } from './host-commands.ts';
 
 export const METADATA_IP = ipToInt(METADATA_ADDRESS);
 /** The datapath port id of the kernel side. */
@@ -35,8 +35,6 @@ export interface FrameOut {
   removePort(portId: string): void;
 }
 
-const ip = (args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
-
 export class MetadataLink {
   private readonly byPort = new Map<string, number>();
   private readonly byAddress = new Map<number, string>();
@@ -50,29 +48,20 @@ export class MetadataLink {
   /** Makes the kernel interface (169.254.169.254/16) and attaches its peer to the datapath. */
   open(): void {
     this.close();
-    ip(['link', 'add', KERNEL_IF, 'type', 'veth', 'peer', 'name', DATAPATH_IF]);
+    run('ip', ['link', 'add', KERNEL_IF, 'type', 'veth', 'peer', 'name', DATAPATH_IF]);
     for (const ifname of [KERNEL_IF, DATAPATH_IF]) {
-      execFileSync('sysctl', ['-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`], { stdio: 'ignore' });
-      // Frames move through userspace: no offloads that leave checksums to hardware.
-      try {
-        execFileSync('ethtool', ['-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off'], { stdio: 'ignore' });
-      } catch {
-        // without ethtool the kernel may leave checksums unfilled; the proxy then sees nothing
-      }
-      ip(['link', 'set', ifname, 'up']);
+      run('sysctl', ['-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
+      offloadsOff(ifname);
+      run('ip', ['link', 'set', ifname, 'up']);
     }
-    ip(['addr', 'add', `${intToIp(METADATA_IP)}/16`, 'dev', KERNEL_IF]);
+    run('ip', ['addr', 'add', `${intToIp(METADATA_IP)}/16`, 'dev', KERNEL_IF]);
     this.kernelMac = macFromString(readFileSync(`/sys/class/net/${KERNEL_IF}/address`, 'utf8').trim());
     this.dp.addPort(METADATA_PORT, DATAPATH_IF);
   }
 
   close(): void {
     this.dp.removePort(METADATA_PORT);
-    try {
-      ip(['link', 'del', KERNEL_IF]);
-    } catch {
-      // not there
-    }
+    tryRun('ip', ['link', 'del', KERNEL_IF]);
   }
 
   /** The address the proxy sees for a port's requests. */
