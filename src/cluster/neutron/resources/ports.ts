@@ -14,18 +14,9 @@ async function subnetsOf(op: Op, net: NNetwork): Promise<NSubnet[]> {
   return all.filter((s): s is NSubnet => s !== null);
 }
 
-/** Addresses in use on the network, by subnet, leaving out the port being written. */
-async function usedAddresses(op: Op, net: NNetwork, self: string): Promise<Map<string, Map<string, string>>> {
-  const used = new Map<string, Map<string, string>>();
-  for (const p of await op.t.tx.scan<NPort>(NT.Port)) {
-    if (p.network_id !== net.id || p.id === self) continue;
-    for (const f of p.fixed_ips) {
-      let m = used.get(f.subnet_id);
-      if (!m) used.set(f.subnet_id, (m = new Map()));
-      m.set(f.ip_address, p.id);
-    }
-  }
-  return used;
+/** The other ports of the network (all but the one being written). */
+async function others(op: Op, net: NNetwork, self: string): Promise<readonly Readonly<NPort>[]> {
+  return (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === net.id && p.id !== self);
 }
 
 /**
@@ -35,14 +26,18 @@ async function usedAddresses(op: Op, net: NNetwork, self: string): Promise<Map<s
  */
 async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requested[] | undefined): Promise<FixedIp[]> {
   const subnets = await subnetsOf(op, net);
-  const used = await usedAddresses(op, net, self);
-  const taken = (s: string) => new Set([...(used.get(s)?.keys() ?? [])]);
+  // Addresses in use, by subnet.
+  const used = new Map<string, Set<string>>();
+  const taken = (subnet: string) => {
+    let s = used.get(subnet);
+    if (!s) used.set(subnet, (s = new Set()));
+    return s;
+  };
+  for (const p of await others(op, net, self)) for (const f of p.fixed_ips) taken(f.subnet_id).add(f.ip_address);
   const out: FixedIp[] = [];
   const claim = (f: FixedIp) => {
     out.push(f);
-    let m = used.get(f.subnet_id);
-    if (!m) used.set(f.subnet_id, (m = new Map()));
-    m.set(f.ip_address, self);
+    taken(f.subnet_id).add(f.ip_address);
   };
   if (requested === undefined) {
     for (const s of subnets) {
@@ -73,7 +68,7 @@ async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requeste
       throw badRequest('Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.');
     }
     if (r.ip_address) {
-      if (used.get(subnet.id)?.has(r.ip_address)) {
+      if (taken(subnet.id).has(r.ip_address)) {
         throw conflict('IpAddressAlreadyAllocated', `IP address ${r.ip_address} already allocated in subnet ${subnet.id}`);
       }
       claim({ subnet_id: subnet.id, ip_address: r.ip_address });
@@ -86,15 +81,13 @@ async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requeste
   return out;
 }
 
-async function checkMac(op: Op, net: NNetwork, self: string, mac: string): Promise<void> {
-  const all = await op.t.tx.scan<NPort>(NT.Port);
-  if (all.some((p) => p.network_id === net.id && p.id !== self && p.mac_address === mac)) {
-    throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${mac} is in use.`);
+/** The port's MAC: the one asked for if no other port of the network has it, else a new one. */
+async function macFor(op: Op, net: NNetwork, self: string, asked: string | undefined): Promise<string> {
+  const inUse = new Set((await others(op, net, self)).map((p) => p.mac_address));
+  if (asked !== undefined) {
+    if (inUse.has(asked)) throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${asked} is in use.`);
+    return asked;
   }
-}
-
-async function freeMac(op: Op, net: NNetwork): Promise<string> {
-  const inUse = new Set((await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === net.id).map((p) => p.mac_address));
   for (;;) {
     const mac = neutronMac();
     if (!inUse.has(mac)) return mac;
@@ -120,8 +113,7 @@ export async function createPort(op: Op, input: Record<string, unknown>): Promis
   const net = await load<NNetwork>(op, NT.Network, 'network', input.network_id as string);
   const base = standard(op, input);
   const owner: string = given(input, 'device_owner', '');
-  const mac: string = (input.mac_address as string | undefined) ?? (await freeMac(op, net));
-  await checkMac(op, net, base.id, mac);
+  const mac = await macFor(op, net, base.id, input.mac_address as string | undefined);
   const security: boolean = given(input, 'port_security_enabled', net.port_security_enabled);
   const p: NPort = {
     ...base,
@@ -179,7 +171,7 @@ export const ports: Handler<NPort> = {
     const net = await load<NNetwork>(op, NT.Network, 'network', old.network_id);
     const p = merged(op, old, input);
     if ('fixed_ips' in input) p.fixed_ips = await fixedIps(op, net, p.id, input.fixed_ips as Requested[]);
-    if ('mac_address' in input) await checkMac(op, net, p.id, p.mac_address);
+    if ('mac_address' in input) await macFor(op, net, p.id, p.mac_address);
     if ('allowed_address_pairs' in input) p.allowed_address_pairs = pairs(input, p.mac_address);
     p['binding:vif_type'] = vifType(p);
     await checkGroups(op, p);
