@@ -16,7 +16,10 @@ export interface Versioned {
 export type Op =
   | { kind: 'create'; type: string; id: string; value: Obj }
   | { kind: 'update'; type: string; id: string; value: Obj; version: number }
-  | { kind: 'delete'; type: string; id: string; version: number };
+  | { kind: 'delete'; type: string; id: string; version: number }
+  /** Index entries (indexes.ts), written with the objects they index; a unique key held by another id fails the commit. */
+  | { kind: 'indexAdd'; index: string; key: string; id: string; unique: boolean }
+  | { kind: 'indexRemove'; index: string; key: string; id: string; unique: boolean };
 
 /** A change seen by a watcher: the new value, or null once deleted. */
 export interface Change {
@@ -38,8 +41,15 @@ export interface Backend {
   readonly name: 'embedded' | 'zookeeper';
   read(type: string, id: string): Promise<Versioned | null>;
   readAll(type: string): Promise<Versioned[]>;
-  /** All-or-nothing; throws ConcurrentModificationError / ObjectExistsError / NotFoundError. */
+  /**
+   * All-or-nothing; throws ConcurrentModificationError / ObjectExistsError / NotFoundError /
+   * UniqueViolationError. Index removals are applied before additions.
+   */
   commit(ops: Op[]): Promise<void>;
+  /** The ids holding a key of an index, as committed. */
+  lookup(index: string, key: string, unique: boolean): Promise<string[]>;
+  /** The last parts of the keys one level below `prefix` in a unique index (e.g. the addresses taken in a subnet). */
+  members(index: string, prefix: string): Promise<string[]>;
   /** Delivers the current value (null if absent) and then every committed change, in order. */
   watchObject(type: string, id: string, listener: (change: Change) => void): Unsubscribe;
   /** Delivers every current object and then every committed change of that type, in order. */

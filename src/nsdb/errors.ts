@@ -34,4 +34,14 @@ export class ConcurrentModificationError extends StorageError {
   }
 }
 
+/**
+ * A unique index key is already held by another object. A race like any other (the transaction
+ * runs again and its checks see the holder), hence a concurrent modification.
+ */
+export class UniqueViolationError extends ConcurrentModificationError {
+  constructor(readonly index: string, readonly key: string) {
+    super(`${index} ${key} is already taken`);
+  }
+}
+
 export class StorageTimeoutError extends StorageError {}

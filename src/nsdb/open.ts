@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { topologyBindings } from '../model/bindings.ts';
+import { topologyIndexes } from '../model/indexes.ts';
 import { LmdbBackend } from './embedded/lmdb-backend.ts';
 import { Store } from './store.ts';
 import { ZkBackend } from './zookeeper/zk-backend.ts';
@@ -10,10 +11,14 @@ export type NsdbOptions =
 
 /** Opens the topology store on the configured backend. */
 export async function openStore(opts: NsdbOptions): Promise<Store> {
+  let backend;
   if (opts.kind === 'embedded') {
     mkdirSync(opts.dataDir, { recursive: true });
-    return new Store(new LmdbBackend(`${opts.dataDir}/nsdb.lmdb`), { bindings: topologyBindings });
+    backend = new LmdbBackend(`${opts.dataDir}/nsdb.lmdb`);
+  } else {
+    backend = await ZkBackend.connect(opts);
   }
-  const backend = await ZkBackend.connect(opts);
-  return new Store(backend, { bindings: topologyBindings });
+  const store = new Store(backend, { bindings: topologyBindings, indexes: topologyIndexes });
+  await store.buildIndexes();
+  return store;
 }

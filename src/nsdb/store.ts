@@ -1,13 +1,18 @@
 import type { Backend, Change, Entity, StateKey, Unsubscribe } from './backend.ts';
 import { BindingIndex, type Binding } from './bindings.ts';
-import { ConcurrentModificationError, NotFoundError } from './errors.ts';
+import { ConcurrentModificationError, NotFoundError, ObjectExistsError, UniqueViolationError } from './errors.ts';
+import { IndexSet, type IndexDef } from './indexes.ts';
 import { Transaction } from './transaction.ts';
 
 export interface StoreOptions {
   bindings: readonly Binding[];
-  /** How many times a transaction is retried after losing an optimistic race (MidoNet: 3). */
+  indexes?: readonly IndexDef[];
+  /** How many times a transaction runs before a lost optimistic race is the caller's error. */
   transactionAttempts?: number;
 }
+
+/** Where the store notes which indexes are complete (a persistent state key per index). */
+const builtKey = (name: string): StateKey => ({ type: 'NsdbIndex', id: name, key: 'built' });
 
 /**
  * The NSDB as the rest of the system sees it: typed objects, transactions with referential
@@ -15,31 +20,91 @@ export interface StoreOptions {
  */
 export class Store {
   private readonly index: BindingIndex;
+  readonly indexes: IndexSet;
   private readonly attempts: number;
+  /** Transactions that lost a race run again one at a time here, so contenders in this process converge. */
+  private retries: Promise<unknown> = Promise.resolve();
+  readonly counters = { commits: 0, conflicts: 0 };
 
   constructor(
     readonly backend: Backend,
     options: StoreOptions,
   ) {
     this.index = new BindingIndex(options.bindings);
-    this.attempts = options.transactionAttempts ?? 3;
+    this.indexes = new IndexSet(options.indexes ?? []);
+    this.attempts = options.transactionAttempts ?? 12;
   }
 
   /**
-   * Runs `body` against a fresh transaction and commits it; on a lost race the whole body runs
-   * again on fresh reads, so callers must keep their side effects inside it.
+   * Runs `body` against a fresh transaction and commits it. Independent transactions run at once;
+   * one that loses an optimistic race runs again on fresh reads, queued behind this process's
+   * other retries (writers in other processes are met by backoff), so callers must keep their side
+   * effects inside it.
    */
   async tx<R>(body: (tx: Transaction) => Promise<R>): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      const tx = new Transaction(this.backend, this.index);
-      const result = await body(tx);
+    try {
+      return await this.attempt(body);
+    } catch (err) {
+      if (!(err instanceof ConcurrentModificationError)) throw err;
+      this.counters.conflicts++;
+    }
+    const run = this.retries.then(() => this.retry(body));
+    this.retries = run.catch(() => undefined);
+    return run;
+  }
+
+  private async retry<R>(body: (tx: Transaction) => Promise<R>): Promise<R> {
+    for (let attempt = 2; ; attempt++) {
       try {
-        const ops = tx.ops();
-        if (ops.length > 0) await this.backend.commit(ops);
-        return result;
+        return await this.attempt(body);
       } catch (err) {
         if (!(err instanceof ConcurrentModificationError) || attempt >= this.attempts) throw err;
+        this.counters.conflicts++;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
       }
+    }
+  }
+
+  private async attempt<R>(body: (tx: Transaction) => Promise<R>): Promise<R> {
+    const tx = new Transaction(this.backend, this.index, this.indexes);
+    const result = await body(tx);
+    const ops = tx.ops();
+    if (ops.length > 0) {
+      await this.backend.commit(ops);
+      this.counters.commits++;
+    }
+    return result;
+  }
+
+  /** The ids holding `key` in an index. */
+  lookup(index: string, key: string): Promise<string[]> {
+    return this.backend.lookup(index, key, this.indexes.get(index).unique === true);
+  }
+
+  /** The objects holding `key` in an index. */
+  async find<T extends Entity>(index: string, key: string): Promise<T[]> {
+    const type = this.indexes.get(index).type;
+    const all = await Promise.all((await this.lookup(index, key)).map((id) => this.tryGet<T>(type, id)));
+    return all.filter((v): v is Awaited<T> => v !== null);
+  }
+
+  /**
+   * Fills the indexes a store made before they existed, once (a scan per new index at start-up,
+   * never on a write path). Safe to run from several processes at once.
+   */
+  async buildIndexes(): Promise<void> {
+    for (const def of this.indexes.all) {
+      if ((await this.backend.getState(builtKey(def.name))) !== null) continue;
+      for (const v of await this.backend.readAll(def.type)) {
+        for (const op of this.indexes.diff(def.type, v.value.id, null, v.value).adds) {
+          try {
+            await this.backend.commit([op]);
+          } catch (err) {
+            if (!(err instanceof UniqueViolationError || err instanceof ObjectExistsError)) throw err;
+          }
+        }
+      }
+      await this.backend.setState(builtKey(def.name), 'true', null);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Backend, Entity, Obj, Op } from './backend.ts';
 import { BindingIndex, refsOf, type BindingSide } from './bindings.ts';
+import { partOf, type IndexOp, type IndexSet } from './indexes.ts';
 import {
   NotFoundError,
   ObjectExistsError,
@@ -12,6 +13,8 @@ interface Entry {
   id: string;
   /** Version read from the backend; null when the object did not exist. */
   readVersion: number | null;
+  /** The value as read, for the index entries to change on commit. */
+  readValue: Obj | null;
   value: Obj | null;
   dirty: boolean;
 }
@@ -25,14 +28,14 @@ const key = (type: string, id: string) => `${type}/${id}`;
  */
 export class Transaction {
   private readonly entries = new Map<string, Entry>();
-  /** The same entries by type, and the types read whole (once per transaction). */
+  /** The same entries by type. */
   private readonly byType = new Map<string, Map<string, Entry>>();
-  private readonly loaded = new Set<string>();
   private readonly deleting = new Set<string>();
 
   constructor(
     private readonly backend: Backend,
     private readonly bindings: BindingIndex,
+    private readonly indexes: IndexSet,
   ) {}
 
   private async entry(type: string, id: string): Promise<Entry> {
@@ -40,7 +43,7 @@ export class Transaction {
     let e = this.entries.get(k);
     if (!e) {
       const v = await this.backend.read(type, id);
-      e = this.entries.get(k) ?? this.remember({ type, id, readVersion: v ? v.version : null, value: v ? v.value : null, dirty: false });
+      e = this.entries.get(k) ?? this.remember({ type, id, readVersion: v ? v.version : null, readValue: v ? v.value : null, value: v ? v.value : null, dirty: false });
     }
     return e;
   }
@@ -68,27 +71,47 @@ export class Transaction {
     return (await this.entry(type, id)).value !== null;
   }
 
-  /** Every object of the type as this transaction sees it (copies the caller may change). */
-  async getAll<T extends Entity>(type: string): Promise<T[]> {
-    return (await this.scan<T>(type)).map((v) => structuredClone(v) as T);
+  /**
+   * The ids holding `key` in an index as this transaction sees it: what is committed, with this
+   * transaction's own writes applied.
+   */
+  async lookup(index: string, key: string): Promise<string[]> {
+    const def = this.indexes.get(index);
+    const ids = new Set(await this.backend.lookup(index, key, def.unique === true));
+    for (const e of this.byType.get(def.type)?.values() ?? []) {
+      if (!e.dirty) continue;
+      if (e.value && def.keys(e.value).includes(key)) ids.add(e.id);
+      else ids.delete(e.id);
+    }
+    return [...ids];
   }
 
-  /**
-   * Every object of the type as this transaction sees it, for reading only: the transaction's own
-   * values, not copies, so a scan costs no more than a loop (write back a changed copy instead).
-   */
-  async scan<T extends Entity>(type: string): Promise<readonly Readonly<T>[]> {
-    if (!this.loaded.has(type)) {
-      const stored = await this.backend.readAll(type);
-      if (!this.loaded.has(type)) {
-        this.loaded.add(type);
-        for (const v of stored) if (!this.entries.has(key(type, v.value.id))) {
-          this.remember({ type, id: v.value.id, readVersion: v.version, value: v.value, dirty: false });
-        }
+  /** The last parts of the keys below `prefix` in a unique index, as this transaction sees them. */
+  async members(index: string, prefix: string): Promise<Set<string>> {
+    const def = this.indexes.get(index);
+    const out = new Set(await this.backend.members(index, prefix));
+    const below = (k: string) => (k.startsWith(`${prefix}/`) && !k.slice(prefix.length + 1).includes('/') ? partOf(k.slice(prefix.length + 1)) : null);
+    for (const e of this.byType.get(def.type)?.values() ?? []) {
+      if (!e.dirty) continue;
+      const now = e.value ? def.keys(e.value) : [];
+      for (const k of e.readValue ? def.keys(e.readValue) : []) if (!now.includes(k)) {
+        const m = below(k);
+        if (m !== null) out.delete(m);
+      }
+      for (const k of now) {
+        const m = below(k);
+        if (m !== null) out.add(m);
       }
     }
+    return out;
+  }
+
+  /** The objects holding `key` in an index, as this transaction sees them: its own values, for reading only. */
+  async find<T extends Entity>(index: string, key: string): Promise<readonly Readonly<T>[]> {
+    const type = this.indexes.get(index).type;
+    const entries = await Promise.all((await this.lookup(index, key)).map((id) => this.entry(type, id)));
     const out: T[] = [];
-    for (const e of this.byType.get(type)?.values() ?? []) if (e.value) out.push(e.value as unknown as T);
+    for (const e of entries) if (e.value) out.push(e.value as unknown as T);
     return out;
   }
 
@@ -184,11 +207,19 @@ export class Transaction {
     this.put(e, obj);
   }
 
-  /** The changes to commit; nothing for objects created and deleted within the transaction. */
+  /**
+   * The changes to commit; nothing for objects created and deleted within the transaction. Index
+   * entries that go come first and those that arrive last, so a key may move between objects.
+   */
   ops(): Op[] {
     const ops: Op[] = [];
+    const removes: IndexOp[] = [];
+    const adds: IndexOp[] = [];
     for (const e of this.entries.values()) {
       if (!e.dirty) continue;
+      const d = this.indexes.diff(e.type, e.id, e.readValue, e.value);
+      removes.push(...d.removes);
+      adds.push(...d.adds);
       if (e.readVersion === null) {
         if (e.value) ops.push({ kind: 'create', type: e.type, id: e.id, value: e.value });
       } else if (e.value) {
@@ -197,6 +228,6 @@ export class Transaction {
         ops.push({ kind: 'delete', type: e.type, id: e.id, version: e.readVersion });
       }
     }
-    return ops;
+    return [...removes, ...ops, ...adds];
   }
 }

@@ -10,9 +10,15 @@ import {
 } from '../../src/nsdb/errors.ts';
 import type { Store } from '../../src/nsdb/store.ts';
 import { T } from '../../src/model/types.ts';
+import { IX } from '../../src/model/indexes.ts';
+import { NT } from '../../src/model/neutron.ts';
+import { indexKey } from '../../src/nsdb/indexes.ts';
+import { UniqueViolationError } from '../../src/nsdb/errors.ts';
 
 export interface StoreFixture {
   store: Store;
+  /** Another store on the same NSDB, as a second cluster process would have. */
+  peer: Store;
   close(): Promise<void>;
 }
 
@@ -186,6 +192,50 @@ export function storeSuite(name: string, open: () => Promise<StoreFixture>): voi
       await until(seen, (s) => s.some(([n, v]) => n === '10.0.0.2' && v === null));
       off();
       assert.deepEqual(seen, [['10.0.0.1', 'aa'], ['10.0.0.2', 'bb'], ['10.0.0.1', 'cc'], ['10.0.0.2', null]]);
+    });
+
+    it('writes index entries with the objects, and a unique key has one holder whichever store writes', async () => {
+      const [net, subnet] = [randomUUID(), randomUUID()];
+      const nport = (id: string, n: number, ip: string) => ({
+        id, network_id: net, mac_address: `fa:16:3e:00:00:${n.toString(16).padStart(2, '0')}`, device_id: '', security_groups: [],
+        fixed_ips: [{ subnet_id: subnet, ip_address: ip }],
+      });
+      // Concurrent writers through two stores, each taking the first address it sees free.
+      const made = await Promise.all(Array.from({ length: 30 }, (_, n) => (n % 2 ? fx.peer : store).tx(async (tx) => {
+        const used = await tx.members(IX.fixedIp, indexKey(subnet));
+        let host = 1;
+        while (used.has(`10.0.0.${host}`)) host++;
+        const id = randomUUID();
+        await tx.create(NT.Port, nport(id, n, `10.0.0.${host}`));
+        return id;
+      })));
+      const ports = await store.find<{ id: string; fixed_ips: { ip_address: string }[] }>(IX.portsByNetwork, indexKey(net));
+      assert.deepEqual(new Set(ports.map((p) => p.id)), new Set(made));
+      assert.equal(new Set(ports.map((p) => p.fixed_ips[0]!.ip_address)).size, 30, 'no address given twice');
+      assert.equal((await store.backend.members(IX.fixedIp, indexKey(subnet))).length, 30);
+      // A writer that does not look first is refused by the index, not let through.
+      await assert.rejects(store.tx((tx) => tx.create(NT.Port, nport(randomUUID(), 99, '10.0.0.1'))), UniqueViolationError);
+      // A key moves between objects in one transaction; a delete releases its keys.
+      const [a, b] = [ports.find((p) => p.fixed_ips[0]!.ip_address === '10.0.0.1')!.id, made.find((id) => id !== ports.find((p) => p.fixed_ips[0]!.ip_address === '10.0.0.1')!.id)!];
+      await store.tx(async (tx) => {
+        const pa = await tx.get<Obj>(NT.Port, a);
+        const pb = await tx.get<Obj>(NT.Port, b);
+        await tx.update(NT.Port, { ...pa, fixed_ips: [{ subnet_id: subnet, ip_address: '10.0.0.200' }] });
+        await tx.update(NT.Port, { ...pb, fixed_ips: [{ subnet_id: subnet, ip_address: '10.0.0.1' }] });
+        assert.deepEqual(await tx.lookup(IX.fixedIp, indexKey(subnet, '10.0.0.1')), [b], 'the transaction sees its own index changes');
+      });
+      assert.deepEqual(await fx.peer.lookup(IX.fixedIp, indexKey(subnet, '10.0.0.1')), [b]);
+      assert.deepEqual(await fx.peer.lookup(IX.fixedIp, indexKey(subnet, '10.0.0.200')), [a]);
+      await store.tx((tx) => tx.delete(NT.Port, a));
+      assert.deepEqual(await store.lookup(IX.fixedIp, indexKey(subnet, '10.0.0.200')), []);
+      assert.equal((await store.lookup(IX.portsByNetwork, indexKey(net))).length, 29);
+    });
+
+    it('lets concurrent writers of one shared object all land, retrying inside the store', async () => {
+      const r = router();
+      await store.tx((tx) => tx.create(T.Router, r));
+      await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? fx.peer : store).tx((tx) => tx.create(T.Port, port(randomUUID(), { routerId: r.id })))));
+      assert.equal((await store.get<Obj & { portIds: string[] }>(T.Router, r.id)).portIds.length, 60);
     });
 
     it('allocates unique tunnel keys under concurrency', async () => {

@@ -13,8 +13,13 @@ before(async () => {
 after(async () => zk.destroy());
 
 storeSuite('zookeeper', async () => {
-  const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey: `/t${randomUUID().slice(0, 8)}` });
-  return { store, close: () => store.close() };
+  const rootKey = `/t${randomUUID().slice(0, 8)}`;
+  const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey });
+  const peer = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey });
+  return { store, peer, close: async () => {
+    await peer.close();
+    await store.close();
+  } };
 });
 
 describe('NSDB on ZooKeeper specifics', () => {

@@ -18,18 +18,6 @@ export const HANDLERS: Record<string, Handler> = Object.fromEntries(
 
 export type Resource = keyof typeof HANDLERS;
 
-const queues = new WeakMap<Store, Promise<unknown>>();
-
-/**
- * Runs Neutron writes to one NSDB one at a time in this process. They share objects (a network's
- * DHCP subnet, a group's address set), so concurrent ones would only lose optimistic races and
- * fail after their retries; writers in other cluster processes still retry against these.
- */
-function serially<R>(store: Store, run: () => Promise<R>): Promise<R> {
-  const result = (queues.get(store) ?? Promise.resolve()).then(run, run);
-  queues.set(store, result.catch(() => undefined));
-  return result;
-}
 export type Json = Record<string, unknown>;
 
 /** Who writes: the project a new object belongs to, and whether it is the MidoNet plugin's front. */
@@ -46,16 +34,15 @@ export interface Writer {
 export class NeutronService {
   constructor(private readonly store: Store) {}
 
-  private run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
-    return serially(this.store, async () => {
-      let t: Translation | null = null;
-      const result = await this.store.tx(async (tx) => {
-        t = new Translation(tx, this.store);
-        return body({ t, tenant: who.tenant, trusted: who.trusted, now: timestamp() });
-      });
-      await (t as Translation | null)?.flush();
-      return result;
+  /** One write: a transaction (run again if it loses a race with another writer), then its state keys. */
+  private async run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
+    let t: Translation | null = null;
+    const result = await this.store.tx(async (tx) => {
+      t = new Translation(tx, this.store);
+      return body({ t, tenant: who.tenant, trusted: who.trusted, now: timestamp() });
     });
+    await (t as Translation | null)?.flush();
+    return result;
   }
 
   private handler(resource: string): Handler {
@@ -128,8 +115,10 @@ export class NeutronService {
   /** Objects as Neutron shows them: a group with its rules, a port with MidoNet's view of its status. */
   private async renderAll(resource: string, objs: Standard[]): Promise<Json[]> {
     if (resource === 'security_group') {
-      const rules = new Map((await this.store.getAll<NSecurityGroupRule>(NT.SecurityGroupRule)).map((r) => [r.id, r]));
-      return (objs as NSecurityGroup[]).map((g) => ({ ...g, security_group_rules: g.security_group_rules.map((id) => rules.get(id)).filter((r) => r !== undefined) }));
+      return Promise.all((objs as NSecurityGroup[]).map(async (g) => {
+        const rules = await Promise.all(g.security_group_rules.map((id) => this.store.tryGet<NSecurityGroupRule>(NT.SecurityGroupRule, id)));
+        return { ...g, security_group_rules: rules.filter((r) => r !== null) };
+      }));
     }
     if (resource === 'port') {
       return Promise.all((objs as NPort[]).map(async (p) => ({ ...p, status: await this.portStatus(p) })));

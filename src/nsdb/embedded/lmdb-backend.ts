@@ -1,10 +1,13 @@
 import { ABORT, open, type RootDatabase } from 'lmdb';
 import type { Backend, Change, Obj, Op, StateKey, Unsubscribe, Versioned } from '../backend.ts';
-import { ConcurrentModificationError, NotFoundError, ObjectExistsError } from '../errors.ts';
+import { ConcurrentModificationError, NotFoundError, ObjectExistsError, UniqueViolationError } from '../errors.ts';
+import { partOf } from '../indexes.ts';
 import { Listeners, monotonic } from '../watchers.ts';
 
 const modelKey = (type: string, id: string) => `m/${type}/${id}`;
 const stateKey = (k: StateKey) => `s/${k.type}/${k.id}/${k.key}`;
+/** A unique index key holds its object's id; a shared one has an entry per object below it. */
+const indexKey = (index: string, key: string) => `x/${index}/${key}`;
 
 /**
  * Single-node NSDB in an LMDB file. Every commit is one LMDB write transaction whose promise
@@ -59,6 +62,16 @@ export class LmdbBackend implements Backend {
     const result = await this.db.transaction(() => {
       // All checks first: LMDB keeps writes made before a throw, so we only abort by ABORT.
       for (const op of ops) {
+        if (op.kind === 'indexRemove' || op.kind === 'indexAdd') {
+          if (op.kind === 'indexAdd' && op.unique) {
+            const holder = this.db.get(indexKey(op.index, op.key)) as string | undefined;
+            // Held by an object this commit releases the key of: removals run first.
+            const released = ops.some((o) => o.kind === 'indexRemove' && o.index === op.index && o.key === op.key && o.id === holder);
+            if (holder !== undefined && holder !== op.id && !released) failure = new UniqueViolationError(op.index, op.key);
+          }
+          if (failure) return ABORT;
+          continue;
+        }
         const cur = this.db.getEntry(modelKey(op.type, op.id));
         if (op.kind === 'create') {
           if (cur) failure = new ObjectExistsError(op.type, op.id);
@@ -72,6 +85,12 @@ export class LmdbBackend implements Backend {
       seq = ((this.db.get('q/commit') as number | undefined) ?? 0) + 1;
       this.db.put('q/commit', seq);
       for (const op of ops) {
+        if (op.kind === 'indexRemove' || op.kind === 'indexAdd') {
+          const k = op.unique ? indexKey(op.index, op.key) : `${indexKey(op.index, op.key)}/${op.id}`;
+          if (op.kind === 'indexAdd') this.db.put(k, op.unique ? op.id : '');
+          else if (!op.unique || this.db.get(k) === op.id) this.db.remove(k);
+          continue;
+        }
         const k = modelKey(op.type, op.id);
         if (op.kind === 'delete') {
           this.db.remove(k);
@@ -85,6 +104,29 @@ export class LmdbBackend implements Backend {
     });
     if (result === ABORT) throw failure ?? new ConcurrentModificationError('aborted');
     this.deliver(seq, changes);
+  }
+
+  async lookup(index: string, key: string, unique: boolean): Promise<string[]> {
+    const k = indexKey(index, key);
+    if (unique) {
+      const id = this.db.get(k) as string | undefined;
+      return id === undefined ? [] : [id];
+    }
+    return this.below(k);
+  }
+
+  async members(index: string, prefix: string): Promise<string[]> {
+    return this.below(indexKey(index, prefix)).map(partOf);
+  }
+
+  /** The names one level below a key. */
+  private below(k: string): string[] {
+    const out: string[] = [];
+    for (const e of this.db.getKeys({ start: `${k}/`, end: `${k}0` })) {
+      const rest = String(e).slice(k.length + 1);
+      if (!rest.includes('/')) out.push(rest);
+    }
+    return out;
   }
 
   /** Notifies in commit order even when LMDB resolves batched commits out of order. */

@@ -5,7 +5,9 @@ import {
   ObjectExistsError,
   StorageError,
   StorageTimeoutError,
+  UniqueViolationError,
 } from '../errors.ts';
+import { partOf } from '../indexes.ts';
 
 const { Exception, CreateMode } = zookeeper;
 
@@ -87,6 +89,11 @@ export class ZkBackend implements Backend {
     return `${this.typeDir(type)}/${id}`;
   }
 
+  /** A unique index key is a node holding its object's id; a shared one has a child per object. */
+  private indexPath(index: string, key: string): string {
+    return `${this.base}/indexes/${index}/${key}`;
+  }
+
   private statePath(k: StateKey): string {
     const tail = k.key === '' ? '' : `/${k.key}`;
     return `${this.base}/state/${k.type}/${k.id}${tail}`;
@@ -134,9 +141,21 @@ export class ZkBackend implements Backend {
   }
 
   async commit(ops: Op[]): Promise<void> {
-    for (const op of ops) if (op.kind === 'create') await this.mkdirp(this.typeDir(op.type));
+    for (const op of ops) {
+      if (op.kind === 'create') await this.mkdirp(this.typeDir(op.type));
+      else if (op.kind === 'indexAdd') {
+        const p = this.indexPath(op.index, op.key);
+        await this.mkdirp(op.unique ? p.slice(0, p.lastIndexOf('/')) : p);
+      }
+    }
     const t = this.client.transaction();
     for (const op of ops) {
+      if (op.kind === 'indexAdd' || op.kind === 'indexRemove') {
+        const p = op.unique ? this.indexPath(op.index, op.key) : `${this.indexPath(op.index, op.key)}/${op.id}`;
+        if (op.kind === 'indexAdd') t.create(p, Buffer.from(op.unique ? op.id : ''), CreateMode.PERSISTENT);
+        else t.remove(p, -1);
+        continue;
+      }
       const p = this.path(op.type, op.id);
       if (op.kind === 'create') {
         t.create(p, encode(op.value), CreateMode.PERSISTENT);
@@ -147,19 +166,42 @@ export class ZkBackend implements Backend {
       // The client turns version 0 (every fresh node's) into -1, "any version": put it back.
       (t as unknown as { ops: { version: number }[] }).ops.at(-1)!.version = op.version;
     }
+    let results: { err: number }[] | undefined;
     try {
-      await this.call<unknown>((cb) => t.commit(cb));
+      await new Promise<void>((resolve, reject) => t.commit((err, res) => {
+        results = res as { err: number }[] | undefined;
+        if (err) reject(err);
+        else resolve();
+      }));
     } catch (err) {
-      const code = codeOf(err);
-      if (code === Exception.NODE_EXISTS) {
-        const op = ops.find((o) => o.kind === 'create');
-        throw new ObjectExistsError(op?.type ?? '?', op?.id ?? '?');
-      }
-      if (code === Exception.BAD_VERSION || code === Exception.NO_NODE) {
-        throw new ConcurrentModificationError(String(err));
-      }
-      throw new StorageError(`ZooKeeper multi failed: ${String(err)}`);
+      throw ZkBackend.commitError(err, ops, results);
     }
+  }
+
+  /** What a failed multi means, from the op that failed it (the others answer OK or "rolled back"). */
+  private static commitError(err: unknown, ops: Op[], results: { err: number }[] | undefined): Error {
+    const code = codeOf(err);
+    const i = results?.findIndex((r) => r.err !== Exception.OK && r.err !== Exception.RUNTIME_INCONSISTENCY) ?? -1;
+    const op = i >= 0 ? ops[i] : undefined;
+    if (code === Exception.NODE_EXISTS) {
+      if (op?.kind === 'indexAdd') return new UniqueViolationError(op.index, op.key);
+      if (op?.kind === 'create') return new ObjectExistsError(op.type, op.id);
+    }
+    if (code === Exception.NODE_EXISTS || code === Exception.BAD_VERSION || code === Exception.NO_NODE) {
+      return new ConcurrentModificationError(String(err));
+    }
+    return new StorageError(`ZooKeeper multi failed: ${String(err)}`);
+  }
+
+  async lookup(index: string, key: string, unique: boolean): Promise<string[]> {
+    const p = this.indexPath(index, key);
+    if (!unique) return this.children(p);
+    const r = await this.getData(p);
+    return r ? [r.data.toString('utf8')] : [];
+  }
+
+  async members(index: string, prefix: string): Promise<string[]> {
+    return (await this.children(this.indexPath(index, prefix))).map(partOf);
   }
 
   /**

@@ -1,4 +1,6 @@
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import { DEVICE_OWNER, NT, type NFloatingIp, type NNetwork, type NPort, type NRouter } from '../../../model/neutron.ts';
 import { deleteFloatingIp, translateFloatingIp } from '../translation/floating-ip.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
@@ -13,13 +15,13 @@ async function association(op: Op, fip: NFloatingIp, portId: string, fixed: stri
   const port = await load<NPort>(op, NT.Port, 'port', portId);
   const ip = fixed ? port.fixed_ips.find((f) => f.ip_address === fixed) : port.fixed_ips[0];
   if (!ip) throw badRequest(fixed ? `Bad floatingip request: Port ${port.id} does not have fixed ip ${fixed}.` : `Bad floatingip request: Port ${port.id} does not have any IPv4 address.`);
-  const all = await op.t.tx.scan<NFloatingIp>(NT.FloatingIp);
-  const taken = all.find((f) => f.id !== fip.id && f.port_id === port.id && f.fixed_ip_address === ip.ip_address);
+  const all = await op.t.tx.find<NFloatingIp>(IX.floatingIpsByPort, indexKey(port.id));
+  const taken = all.find((f) => f.id !== fip.id && f.fixed_ip_address === ip.ip_address);
   if (taken) throw conflict('FloatingIPPortAlreadyAssociated', `Cannot associate floating IP ${fip.floating_ip_address} (${fip.id}) with port ${port.id} using fixed IP ${ip.ip_address}, as that fixed IP already has a floating IP on external network ${fip.floating_network_id}.`);
-  const ports = await op.t.tx.scan<NPort>(NT.Port);
-  const routers = await op.t.tx.scan<NRouter>(NT.Router);
-  const router = routers.find((r) => r.external_gateway_info?.network_id === fip.floating_network_id &&
-    ports.some((p) => p.device_owner === DEVICE_OWNER.routerInterface && p.device_id === r.id && p.fixed_ips.some((f) => f.subnet_id === ip.subnet_id)));
+  // The routers with an interface on the address's subnet, and of those one with a gateway on the floating network.
+  const interfaces = (await op.t.tx.find<NPort>(IX.portsBySubnet, indexKey(ip.subnet_id))).filter((p) => p.device_owner === DEVICE_OWNER.routerInterface);
+  const candidates = await Promise.all([...new Set(interfaces.map((p) => p.device_id))].map((id) => op.t.tx.tryGet<NRouter>(NT.Router, id)));
+  const router = candidates.find((r) => r?.external_gateway_info?.network_id === fip.floating_network_id);
   if (!router) {
     throw notFound('ExternalGatewayForFloatingIPNotFound', `External network ${fip.floating_network_id} is not reachable from subnet ${ip.subnet_id}.  Therefore, cannot associate Port ${port.id} with a Floating IP.`);
   }

@@ -1,4 +1,6 @@
 import { conflict, invalidInput } from '../errors.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import { DEVICE_OWNER, NT, UPLINK, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { deleteNetwork, translateNetwork } from '../translation/network.ts';
 import { given, standard, storeUpdate, type Handler } from './common.ts';
@@ -39,7 +41,7 @@ export const networks: Handler<NNetwork> = {
   },
   update: (op, old, input) => storeUpdate(op, NT.Network, old, input, ['subnets'], translateNetwork),
   async remove(op, n) {
-    const onIt = (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === n.id);
+    const onIt = await op.t.tx.find<NPort>(IX.portsByNetwork, indexKey(n.id));
     if (onIt.some((p) => p.device_owner !== DEVICE_OWNER.dhcp)) {
       throw conflict('NetworkInUse', `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network.`);
     }

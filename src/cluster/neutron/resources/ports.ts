@@ -5,6 +5,8 @@ import { deleteFloatingIp } from '../translation/floating-ip.ts';
 import { deletePort, translatePort } from '../translation/port.ts';
 import { removeRouterInterface } from '../translation/router-interface.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
+import { IX, macKey } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import { defaultGroup } from './security-groups.ts';
 
 type Requested = { subnet_id?: string; ip_address?: string };
@@ -14,36 +16,36 @@ async function subnetsOf(op: Op, net: NNetwork): Promise<NSubnet[]> {
   return all.filter((s): s is NSubnet => s !== null);
 }
 
-/** The other ports of the network (all but the one being written). */
-async function others(op: Op, net: NNetwork, self: string): Promise<readonly Readonly<NPort>[]> {
-  return (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.network_id === net.id && p.id !== self);
-}
-
 /**
  * The port's fixed IPs as Neutron's IPAM gives them: each requested address checked against its
  * subnet and the addresses in use, each requested subnet given its first free address, and with
- * nothing requested one address from the first subnet that has one free.
+ * nothing requested one address from the first subnet that has one free. `own` are the port's
+ * addresses before this write: not in use by another port. The store's fixed-IP index makes an
+ * address another writer takes meanwhile a race this write retries.
  */
-async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requested[] | undefined): Promise<FixedIp[]> {
+async function fixedIps(op: Op, net: NNetwork, own: FixedIp[], requested: Requested[] | undefined): Promise<FixedIp[]> {
   const subnets = await subnetsOf(op, net);
-  // Addresses in use, by subnet.
+  // Addresses in use, by subnet, read from the index when first needed.
   const used = new Map<string, Set<string>>();
-  const taken = (subnet: string) => {
+  const taken = async (subnet: string) => {
     let s = used.get(subnet);
-    if (!s) used.set(subnet, (s = new Set()));
+    if (!s) {
+      s = await op.t.tx.members(IX.fixedIp, indexKey(subnet));
+      for (const f of own) if (f.subnet_id === subnet) s.delete(f.ip_address);
+      used.set(subnet, s);
+    }
     return s;
   };
-  for (const p of await others(op, net, self)) for (const f of p.fixed_ips) taken(f.subnet_id).add(f.ip_address);
   const out: FixedIp[] = [];
-  const claim = (f: FixedIp) => {
+  const claim = async (f: FixedIp) => {
     out.push(f);
-    taken(f.subnet_id).add(f.ip_address);
+    (await taken(f.subnet_id)).add(f.ip_address);
   };
   if (requested === undefined) {
     for (const s of subnets) {
-      const ip = allocate(s, taken(s.id));
+      const ip = allocate(s, await taken(s.id));
       if (ip) {
-        claim({ subnet_id: s.id, ip_address: ip });
+        await claim({ subnet_id: s.id, ip_address: ip });
         return out;
       }
     }
@@ -68,14 +70,14 @@ async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requeste
       throw badRequest('Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.');
     }
     if (r.ip_address) {
-      if (taken(subnet.id).has(r.ip_address)) {
+      if ((await taken(subnet.id)).has(r.ip_address)) {
         throw conflict('IpAddressAlreadyAllocated', `IP address ${r.ip_address} already allocated in subnet ${subnet.id}`);
       }
-      claim({ subnet_id: subnet.id, ip_address: r.ip_address });
+      await claim({ subnet_id: subnet.id, ip_address: r.ip_address });
     } else {
-      const ip = allocate(subnet, taken(subnet.id));
+      const ip = allocate(subnet, await taken(subnet.id));
       if (!ip) throw conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${net.id}.`);
-      claim({ subnet_id: subnet.id, ip_address: ip });
+      await claim({ subnet_id: subnet.id, ip_address: ip });
     }
   }
   return out;
@@ -83,14 +85,14 @@ async function fixedIps(op: Op, net: NNetwork, self: string, requested: Requeste
 
 /** The port's MAC: the one asked for if no other port of the network has it, else a new one. */
 async function macFor(op: Op, net: NNetwork, self: string, asked: string | undefined): Promise<string> {
-  const inUse = new Set((await others(op, net, self)).map((p) => p.mac_address));
+  const inUse = async (mac: string) => (await op.t.tx.lookup(IX.portMac, macKey(net.id, mac))).some((id) => id !== self);
   if (asked !== undefined) {
-    if (inUse.has(asked)) throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${asked} is in use.`);
+    if (await inUse(asked)) throw conflict('MacAddressInUse', `Unable to complete operation for network ${net.id}. The mac address ${asked} is in use.`);
     return asked;
   }
   for (;;) {
     const mac = neutronMac();
-    if (!inUse.has(mac)) return mac;
+    if (!(await inUse(mac))) return mac;
   }
 }
 
@@ -121,7 +123,7 @@ export async function createPort(op: Op, input: Record<string, unknown>): Promis
     network_id: net.id,
     admin_state_up: given(input, 'admin_state_up', true),
     mac_address: mac,
-    fixed_ips: await fixedIps(op, net, base.id, input.fixed_ips as Requested[] | undefined),
+    fixed_ips: await fixedIps(op, net, [], input.fixed_ips as Requested[] | undefined),
     device_id: given(input, 'device_id', ''),
     device_owner: owner,
     status: 'DOWN',
@@ -151,8 +153,7 @@ export async function createPort(op: Op, input: Record<string, unknown>): Promis
 export async function removePort(op: Op, p: NPort): Promise<void> {
   await op.t.tx.delete(NT.Port, p.id);
   if (p.device_owner === DEVICE_OWNER.routerInterface) await removeRouterInterface(op.t, p);
-  for (const fip of await op.t.tx.scan<NFloatingIp>(NT.FloatingIp)) {
-    if (fip.port_id !== p.id) continue;
+  for (const fip of await op.t.tx.find<NFloatingIp>(IX.floatingIpsByPort, indexKey(p.id))) {
     const free: NFloatingIp = { ...fip, port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: op.now };
     await op.t.tx.update(NT.FloatingIp, free);
     await deleteFloatingIp(op.t, fip);
@@ -170,7 +171,7 @@ export const ports: Handler<NPort> = {
   async update(op, old, input) {
     const net = await load<NNetwork>(op, NT.Network, 'network', old.network_id);
     const p = merged(op, old, input);
-    if ('fixed_ips' in input) p.fixed_ips = await fixedIps(op, net, p.id, input.fixed_ips as Requested[]);
+    if ('fixed_ips' in input) p.fixed_ips = await fixedIps(op, net, old.fixed_ips, input.fixed_ips as Requested[]);
     if ('mac_address' in input) await macFor(op, net, p.id, p.mac_address);
     if ('allowed_address_pairs' in input) p.allowed_address_pairs = pairs(input, p.mac_address);
     p['binding:vif_type'] = vifType(p);

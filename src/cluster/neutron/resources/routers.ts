@@ -1,4 +1,6 @@
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import { contains, rangeOf } from '../ipam.ts';
 import { DEVICE_OWNER, NT, type ExternalGatewayInfo, type NFloatingIp, type NNetwork, type NPort, type NRouter, type NSubnet } from '../../../model/neutron.ts';
 import { addRouterInterface, removeRouterInterface } from '../translation/router-interface.ts';
@@ -10,7 +12,7 @@ import { createPort, removePort } from './ports.ts';
 type GatewayInput = { network_id: string; enable_snat?: boolean; external_fixed_ips?: { subnet_id?: string; ip_address?: string }[] } | null;
 
 const interfacesOf = async (op: Op, routerId: string) =>
-  (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.device_owner === DEVICE_OWNER.routerInterface && p.device_id === routerId);
+  (await op.t.tx.find<NPort>(IX.portsByDevice, indexKey(routerId))).filter((p) => p.device_owner === DEVICE_OWNER.routerInterface);
 
 /**
  * The gateway as Neutron's API asks for it: a port on the external network owned by the router,
@@ -37,7 +39,7 @@ async function makeGateway(op: Op, r: NRouter, info: GatewayInput): Promise<void
 }
 
 async function dropGateway(op: Op, r: NRouter): Promise<void> {
-  const fips = (await op.t.tx.scan<NFloatingIp>(NT.FloatingIp)).filter((f) => f.router_id === r.id);
+  const fips = await op.t.tx.lookup(IX.floatingIpsByRouter, indexKey(r.id));
   if (fips.length > 0) {
     throw conflict('RouterExternalGatewayInUseByFloatingIp', `Gateway cannot be updated for router ${r.id}, since a gateway to external network ${r.external_gateway_info?.network_id} is required by one or more floating IPs.`);
   }
@@ -183,7 +185,7 @@ export async function removeInterface(op: Op, routerId: string, body: Record<str
       ? notFound('RouterInterfaceNotFound', `Router ${r.id} does not have an interface with id ${want.port_id}`)
       : notFound('RouterInterfaceNotFoundForSubnet', `Router ${r.id} has no interface on subnet ${want.subnet_id}`);
   }
-  const fips = (await op.t.tx.scan<NFloatingIp>(NT.FloatingIp)).filter((f) => f.router_id === r.id && f.fixed_ip_address);
+  const fips = (await op.t.tx.find<NFloatingIp>(IX.floatingIpsByRouter, indexKey(r.id))).filter((f) => f.fixed_ip_address);
   for (const s of port.fixed_ips) {
     const subnet = await op.t.tx.tryGet<NSubnet>(NT.Subnet, s.subnet_id);
     const range = subnet && rangeOf(subnet.cidr);

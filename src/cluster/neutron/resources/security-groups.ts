@@ -1,5 +1,7 @@
 import { badRequest, conflict, NOT_FOUND } from '../errors.ts';
-import { NT, type NPort, type NSecurityGroup, type NSecurityGroupRule } from '../../../model/neutron.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
+import { NT, type NSecurityGroup, type NSecurityGroupRule } from '../../../model/neutron.ts';
 import { deleteSecurityGroup, translateSecurityGroup } from '../translation/security-group.ts';
 import { deleteSecurityGroupRule, protocolNumber, PROTOCOLS, translateSecurityGroupRule } from '../translation/security-group-rule.ts';
 import { given, merged, standard, storeUpdate, type Handler, type Op } from './common.ts';
@@ -91,8 +93,7 @@ const egressAll = [{ direction: 'egress', ethertype: 'IPv4' }, { direction: 'egr
 
 /** The project's `default` group, made as Neutron makes it the first time a port needs it. */
 export async function defaultGroup(op: Op, tenant: string): Promise<NSecurityGroup> {
-  const all = await op.t.tx.scan<NSecurityGroup>(NT.SecurityGroup);
-  const found = all.find((g) => g.name === 'default' && g.tenant_id === tenant);
+  const [found] = await op.t.tx.find<NSecurityGroup>(IX.defaultSecurityGroup, indexKey(tenant));
   if (found) return found;
   const sg = await newGroup({ ...op, trusted: false }, { name: 'default', description: 'Default security group', tenant_id: tenant }, egressAll);
   // Members reach each other on anything.
@@ -110,12 +111,13 @@ export const securityGroups: Handler<NSecurityGroup> = {
   },
   update: (op, old, input) => storeUpdate(op, NT.SecurityGroup, old, input, ['security_group_rules'], translateSecurityGroup),
   async remove(op, sg) {
-    const users = (await op.t.tx.scan<NPort>(NT.Port)).filter((p) => p.security_groups.includes(sg.id));
+    const users = await op.t.tx.lookup(IX.portsBySecurityGroup, indexKey(sg.id));
     if (users.length > 0) throw conflict('SecurityGroupInUse', `Security Group ${sg.id} in use.`);
     // Rules of other groups naming this one as remote go with it, as in Neutron's database.
-    for (const r of await op.t.tx.scan<NSecurityGroupRule>(NT.SecurityGroupRule)) {
-      if (r.security_group_id === sg.id || r.remote_group_id === sg.id) await removeRule(op, r);
-    }
+    const own = await Promise.all(sg.security_group_rules.map((id) => op.t.tx.tryGet<NSecurityGroupRule>(NT.SecurityGroupRule, id)));
+    const naming = await op.t.tx.find<NSecurityGroupRule>(IX.rulesByRemoteGroup, indexKey(sg.id));
+    const rules = new Map([...own, ...naming].filter((r) => r !== null).map((r) => [r.id, r]));
+    for (const r of rules.values()) await removeRule(op, r);
     await op.t.tx.delete(NT.SecurityGroup, sg.id);
     await deleteSecurityGroup(op.t, sg);
   },

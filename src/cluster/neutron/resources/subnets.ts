@@ -1,4 +1,6 @@
 import { ipToInt } from '../../../model/net.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import { badRequest, conflict, invalidInput } from '../errors.ts';
 import { contains, defaultGateway, defaultPools, overlaps, rangeOf, type Range } from '../ipam.ts';
 import { DEVICE_OWNER, NT, type AllocationPool, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
@@ -28,9 +30,8 @@ function checkPools(s: NSubnet, r: Range): void {
 }
 
 /** Ports holding an address of the subnet, other than its DHCP port. */
-async function users(op: Op, s: NSubnet): Promise<NPort[]> {
-  const all = await op.t.tx.scan<NPort>(NT.Port);
-  return all.filter((p) => p.device_owner !== DEVICE_OWNER.dhcp && p.fixed_ips.some((f) => f.subnet_id === s.id));
+async function users(op: Op, s: NSubnet): Promise<readonly NPort[]> {
+  return (await op.t.tx.find<NPort>(IX.portsBySubnet, indexKey(s.id))).filter((p) => p.device_owner !== DEVICE_OWNER.dhcp);
 }
 
 export const subnets: Handler<NSubnet> = {

@@ -8,11 +8,13 @@ import { newPort } from '../../../model/defaults.ts';
 import { T, type Host, type Port } from '../../../model/types.ts';
 import { invalidInput } from '../errors.ts';
 import { derivedId } from '../ids.ts';
-import { DEVICE_OWNER, isNetworkOwned, isUplink, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
+import { DEVICE_OWNER, isNetworkOwned, isUplink, type NNetwork, type NPort } from '../../../model/neutron.ts';
 import { arpTableKey, macTableKey } from '../../../model/state-keys.ts';
 import { ETHERTYPE, type RuleSpec, type Translation } from './context.ts';
 import { sgEgressChainId, sgIngressChainId, syncGroupAddresses } from './security-group.ts';
-import { syncSubnet } from './subnet.ts';
+import { syncSubnetPort } from './subnet.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 
 export const portChainIds = (id: string) => ({
   inbound: derivedId(id, 'port_inbound_chain'),
@@ -38,8 +40,8 @@ const interfaceOf = (p: NPort): string | null => {
 export async function bindingOf(t: Translation, p: NPort): Promise<{ hostId: string; interfaceName: string } | null> {
   const iface = interfaceOf(p);
   if (!iface || !p['binding:host_id']) return null;
-  const hosts = await t.tx.scan<Host>(T.Host);
-  const host = hosts.find((h) => h.name === p['binding:host_id']) ?? hosts.find((h) => h.id === p['binding:host_id']);
+  const named = await t.tx.find<Host>(IX.hostsByName, indexKey(p['binding:host_id']));
+  const host = named[0] ?? (await t.tx.tryGet<Host>(T.Host, p['binding:host_id']));
   if (!host) throw invalidInput(`binding:host_id ${p['binding:host_id']} is not a MidoNet host`);
   return { hostId: host.id, interfaceName: iface };
 }
@@ -89,13 +91,10 @@ function tableEntries(t: Translation, p: NPort, set: boolean): void {
 }
 
 /** Keeps what the port's subnets and groups derive from their ports in step with this one. */
-async function syncShared(t: Translation, p: NPort, old: NPort | null): Promise<void> {
-  const subnets = new Set([...(old?.fixed_ips ?? []), ...p.fixed_ips].map((f) => f.subnet_id));
-  for (const id of subnets) {
-    const s = await t.tx.tryGet<NSubnet>(NT.Subnet, id);
-    if (s) await syncSubnet(t, s);
-  }
-  await syncGroupAddresses(t, [...(old?.security_groups ?? []), ...p.security_groups]);
+async function syncShared(t: Translation, p: NPort | null, old: NPort | null): Promise<void> {
+  const subnets = new Set([...(old?.fixed_ips ?? []), ...(p?.fixed_ips ?? [])].map((f) => f.subnet_id));
+  for (const id of subnets) await syncSubnetPort(t, id, old, p);
+  await syncGroupAddresses(t, [...(old?.security_groups ?? []), ...(p?.security_groups ?? [])]);
 }
 
 export async function translatePort(t: Translation, p: NPort, old: NPort | null, net: NNetwork): Promise<void> {
@@ -124,5 +123,5 @@ export async function deletePort(t: Translation, p: NPort): Promise<void> {
   await t.tx.delete(T.Port, p.id, true);
   for (const id of Object.values(portChainIds(p.id))) await t.tx.delete(T.Chain, id, true);
   tableEntries(t, p, false);
-  await syncShared(t, { ...p, fixed_ips: [], security_groups: [] }, p);
+  await syncShared(t, null, p);
 }

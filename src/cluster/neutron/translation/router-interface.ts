@@ -9,10 +9,12 @@
  * and network, the network's DHCP port.
  */
 import { newPort, newRoute } from '../../../model/defaults.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import { T, type Port } from '../../../model/types.ts';
 import { syncLocalRoutes } from '../../topology/local-routes.ts';
 import { derivedId } from '../ids.ts';
-import { DEVICE_OWNER, isUplink, METADATA_ADDRESS, NT, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
+import { DEVICE_OWNER, isUplink, METADATA_ADDRESS, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import type { Translation } from './context.ts';
 import { bindingOf } from './port.ts';
 import { routerPortGroupId } from './router.ts';
@@ -34,7 +36,7 @@ export async function addRouterInterface(t: Translation, routerId: string, p: NP
   await t.tx.create(T.Port, newPort(id, await t.tunnelKey(), fields));
   await syncLocalRoutes(t.tx, await t.tx.get<Port>(T.Port, id));
   await t.tx.create(T.Route, newRoute(subnetRouteId(p.id), routerId, address!, Number(length), id));
-  const dhcp = (await t.tx.scan<NPort>(NT.Port)).find((x) => x.network_id === net.id && x.device_owner === DEVICE_OWNER.dhcp)?.fixed_ips.find((f) => f.subnet_id === subnet.id);
+  const dhcp = (await t.tx.find<NPort>(IX.portsByNetwork, indexKey(net.id))).find((x) => x.device_owner === DEVICE_OWNER.dhcp)?.fixed_ips.find((f) => f.subnet_id === subnet.id);
   if (dhcp) {
     await t.tx.create(T.Route, newRoute(metadataRouteId(p.id), routerId, METADATA_ADDRESS, 32, id, {
       srcNetworkAddr: address!, srcNetworkLength: Number(length), nextHopGateway: dhcp.ip_address,

@@ -5,7 +5,9 @@
  */
 import { T, type IpAddrGroup } from '../../../model/types.ts';
 import { derivedId } from '../ids.ts';
-import { NT, type NPort, type NSecurityGroup } from '../../../model/neutron.ts';
+import type { NPort, NSecurityGroup } from '../../../model/neutron.ts';
+import { IX } from '../../../model/indexes.ts';
+import { indexKey } from '../../../nsdb/indexes.ts';
 import type { Translation } from './context.ts';
 
 export const sgIngressChainId = (sg: string) => derivedId(sg, 'sg_ingress_chain');
@@ -30,11 +32,11 @@ export async function deleteSecurityGroup(t: Translation, sg: NSecurityGroup): P
 
 /** Makes each group's address set the fixed IPs of the ports now in it. */
 export async function syncGroupAddresses(t: Translation, groups: Iterable<string>): Promise<void> {
-  const ports = await t.tx.scan<NPort>(NT.Port);
   for (const id of new Set(groups)) {
     const group = await t.tx.tryGet<IpAddrGroup>(T.IpAddrGroup, id);
     if (!group) continue;
-    const addresses = [...new Set(ports.filter((p) => p.security_groups.includes(id)).flatMap((p) => p.fixed_ips.map((f) => f.ip_address)))].sort();
+    const ports = await t.tx.find<NPort>(IX.portsBySecurityGroup, indexKey(id));
+    const addresses = [...new Set(ports.flatMap((p) => p.fixed_ips.map((f) => f.ip_address)))].sort();
     if (addresses.join() !== group.addresses.join()) await t.tx.update(T.IpAddrGroup, { ...group, addresses });
   }
 }
