@@ -10,6 +10,8 @@ export interface Binder {
   unbind(portId: string): Promise<void>;
   /** The agent's counters, for `GET /metrics`. */
   metrics(): Record<string, unknown>;
+  /** Without a datapath: a frame (hex) as if it arrived on a bound port, `POST /inject/{portId}`. */
+  inject?(portId: string, bytes: Uint8Array): void;
 }
 
 /**
@@ -28,6 +30,20 @@ export function startBindingApi(path: string, binder: Binder): Promise<Server> {
     if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(binder.metrics()));
+      return;
+    }
+    const inject = /^\/inject\/([^/?]+)$/.exec(req.url ?? '');
+    if (inject && req.method === 'POST' && binder.inject) {
+      let hex = '';
+      req.on('data', (d) => {
+        hex += d;
+        if (hex.length > 20000) req.destroy();
+      });
+      req.on('end', () => {
+        if (!/^([0-9a-f]{2})+$/i.test(hex.trim())) return answer(400, 'body must be a frame in hex');
+        binder.inject!(decodeURIComponent(inject[1]!), Buffer.from(hex.trim(), 'hex'));
+        answer(200);
+      });
       return;
     }
     const m = /^\/binding\/([^/?]+)$/.exec(req.url ?? '');

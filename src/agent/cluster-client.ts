@@ -20,6 +20,7 @@ export class ClusterClient extends EventEmitter {
   private readonly owned = new Map<string, { type: string; id: string; key: string; value: string }>();
   /** The API URL of the node currently connected to. */
   current: string;
+  readonly counters = { messages: 0, bytes: 0, malformed: 0 };
 
   constructor(readonly apiUrls: string[]) {
     super();
@@ -48,7 +49,23 @@ export class ClusterClient extends EventEmitter {
       for (const s of this.owned.values()) this.send({ op: 'setState', ...s });
       this.emit('connected', api);
     });
-    ws.on('message', (d) => this.emit('message', JSON.parse(d.toString()) as TopologyMessage));
+    ws.on('message', (d) => {
+      const text = d.toString();
+      this.counters.messages++;
+      this.counters.bytes += text.length;
+      let m: unknown;
+      try {
+        m = JSON.parse(text);
+      } catch {
+        this.counters.malformed++;
+        return;
+      }
+      if (typeof m !== 'object' || m === null || typeof (m as { op?: unknown }).op !== 'string') {
+        this.counters.malformed++;
+        return;
+      }
+      this.emit('message', m as TopologyMessage);
+    });
     ws.on('close', () => {
       if (this.ws === ws) this.ws = null;
       this.emit('disconnected');
@@ -66,6 +83,14 @@ export class ClusterClient extends EventEmitter {
     if (this.subs.has(key)) return;
     this.subs.set(key, s);
     this.send(s);
+  }
+
+  /** Ends a subscription made with `subscribe`. */
+  unsubscribe(s: Subscription): void {
+    if (!this.subs.delete(JSON.stringify(s))) return;
+    if (s.op === 'watchType') this.send({ op: 'unwatch', type: s.type });
+    else if (s.op === 'watch') this.send({ op: 'unwatch', type: s.type, id: s.id });
+    else this.send({ op: 'unwatch', type: s.type, id: s.id, key: s.key, dir: s.op === 'watchStateDir' });
   }
 
   /** A state key owned by this agent's connection (it vanishes if the agent dies). */

@@ -68,7 +68,11 @@ export class FlowTable {
         }
         if (f) break;
       }
-      if (f) this.exact.set(m.clone(), f);
+      if (f) {
+        // Entries of removed flows stay until looked up: bound them by clearing now and then.
+        if (this.exact.size >= 2 * this.maxFlows) this.exact.clear();
+        this.exact.set(m.clone(), f);
+      }
     }
     if (!f) {
       this.stats.misses++;
@@ -119,15 +123,22 @@ export class FlowTable {
     this.stats.flows = this.flows.size;
   }
 
-  /** Removes every flow carrying the tag; returns how many. */
+  /**
+   * Removes every flow carrying the tag; returns how many. The exact-match entries of other flows
+   * stay: a lookup finds out by itself that an entry's flow is gone.
+   */
   invalidate(tag: string): number {
     const s = this.byTag.get(tag);
     if (!s) return 0;
     const n = s.size;
     for (const f of [...s]) this.remove(f);
-    this.exact.clear();
     this.stats.invalidated += n;
     return n;
+  }
+
+  /** Whether some flow carries the tag (its device is in use). */
+  hasTag(tag: string): boolean {
+    return this.byTag.has(tag);
   }
 
   invalidateAll(): void {
@@ -144,7 +155,6 @@ export class FlowTable {
         n++;
       }
     }
-    if (n > 0) this.exact.clear();
     this.stats.expired += n;
     return n;
   }

@@ -4,8 +4,10 @@ import { parseArgs } from 'node:util';
 import { NT, type NPort } from '../model/neutron.ts';
 import { T, type Port } from '../model/types.ts';
 import { applyAgentConfig, fetchAgentConfig } from './agent-config.ts';
-import { startBindingApi, DEFAULT_BINDING_SOCKET } from './binding-api.ts';
+import { startBindingApi, DEFAULT_BINDING_SOCKET, type Binder } from './binding-api.ts';
 import { ClusterClient } from './cluster-client.ts';
+import type { Datapath, DatapathHandlers } from './datapath/datapath.ts';
+import { NullDatapath } from './datapath/null-datapath.ts';
 import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
@@ -17,7 +19,8 @@ import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
-                [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]`;
+                [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]
+                [--datapath userspace|none] [--device-idle SECONDS]`;
 
 class AgentError extends Error {}
 
@@ -49,6 +52,8 @@ export async function main(argv: string[]): Promise<void> {
       'tunnel-port': { type: 'string', default: '6677' },
       'binding-socket': { type: 'string', default: DEFAULT_BINDING_SOCKET },
       'host-name': { type: 'string', default: hostname() },
+      datapath: { type: 'string', default: 'userspace' },
+      'device-idle': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,40 +63,51 @@ export async function main(argv: string[]): Promise<void> {
   }
   const tunnelPort = Number(values['tunnel-port']);
   if (!Number.isInteger(tunnelPort) || tunnelPort < 1 || tunnelPort > 65535) throw new AgentError(`bad --tunnel-port ${values['tunnel-port']}`);
+  if (values.datapath !== 'userspace' && values.datapath !== 'none') throw new AgentError(`bad --datapath ${values.datapath}: userspace or none`);
+  const deviceIdleMs = Number(values['device-idle']) * 1000;
+  if (!(deviceIdleMs > 0)) throw new AgentError(`bad --device-idle ${values['device-idle']}`);
+  const virtual = values.datapath === 'none';
   const hostId = loadHostId(values['host-id-file']!);
   const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean));
 
   let workflow: PacketWorkflow;
   let metadata: MetadataService;
   let bgp: BgpService;
-  const dp = new UserspaceDatapath({
+  const handlers: DatapathHandlers = {
     frame: (port, bytes) => {
       if (!bgp.link.take(port, bytes) && !metadata.take(port, bytes)) workflow.onFrame(port, bytes);
     },
     tunnel: (vni, inner) => workflow.onTunnel(vni, inner),
     batchDone: () => workflow.releaseParked(),
-  });
-  await dp.openTunnel(tunnelPort);
-  const gre = dp.openGre();
+  };
+  const nullDp = virtual ? new NullDatapath(handlers) : null;
+  const userspace = virtual ? null : new UserspaceDatapath(handlers);
+  const dp: Datapath = nullDp ?? userspace!;
+  await userspace?.openTunnel(tunnelPort);
+  const gre = userspace?.openGre() ?? false;
 
   let reconcileSoon: NodeJS.Immediate | null = null;
-  const cache = new TopologyCache(
-    client,
-    (tags, type) => {
+  const cache = new TopologyCache(client, hostId, {
+    changed: (tags, type) => {
       for (const t of tags) workflow?.flows.invalidate(t);
       if (RECONCILED_BY.has(type) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
     },
-    (router, ip, mac) => {
+    arrived: (type, id) => {
+      // Outside a datapath batch: what the released packets send goes out now.
+      workflow?.topologyArrived(type, id);
+      dp.flush();
+    },
+    arp: (router, ip, mac) => {
       workflow?.importArp(router, ip, mac);
       dp.flush();
     },
-  );
+  });
   metadata = new MetadataService(dp, (id) => cache.get<NPort>(NT.Port, id));
   const stateDir = values['state-dir'] ?? `/run/midolman/${hostId}`;
   const nsPrefix = `mbgp-${hostId.slice(0, 8)}-`;
-  removeStaleSpeakers(nsPrefix);
+  if (!virtual) removeStaleSpeakers(nsPrefix);
   bgp = new BgpService(dp, {
-    all: (type) => cache.all(type),
+    boundPorts: () => cache.boundPorts(),
     get: (type, id) => cache.get(type, id),
     isLocal: (id) => dp.hasPort(id),
     setState: (type, id, key, value) => client.setState(type, id, key, value),
@@ -119,18 +135,15 @@ export async function main(argv: string[]): Promise<void> {
   /** Brings bindings, active states and the host report in line with the topology and the interfaces. */
   async function reconcile(): Promise<void> {
     reconcileSoon = null;
-    const ifaces = scanInterfaces();
+    const ifaces = virtual ? [] : scanInterfaces();
     const report = JSON.stringify({ interfaces: ifaces });
     if (report !== reported && client.connected) {
       reported = report;
       client.setState(T.Host, hostId, 'host', report);
     }
-    const present = new Set(ifaces.map((i) => i.name));
-    const mine = new Map<string, Port>();
-    for (const p of cache.all<Port>(T.Port)) {
-      if (p.hostId === hostId && p.interfaceName) mine.set(p.id, p);
-      else if (p.hostId && p.hostId !== hostId) cache.followActive(p.id);
-    }
+    const mine = new Map(cache.boundPorts().filter((p) => p.interfaceName).map((p) => [p.id, p]));
+    // Without a datapath every bound port counts as plugged in.
+    const present = new Set(virtual ? [...mine.values()].map((p) => p.interfaceName!) : ifaces.map((i) => i.name));
     for (const id of dp.ports()) {
       if (id === METADATA_PORT || isSpeakerPort(id)) continue;
       const p = mine.get(id);
@@ -174,9 +187,17 @@ export async function main(argv: string[]): Promise<void> {
   });
   client.start();
 
-  const binder = {
+  const binder: Binder = {
     metrics: () => ({
       hostId,
+      topology: {
+        objects: cache.size,
+        devicesCompiled: cache.topology.size,
+        compiles: cache.topology.stats.compiled,
+        compileMs: Math.round(cache.topology.stats.compileMs * 1000) / 1000,
+        ...cache.counters,
+        stream: client.counters,
+      },
       datapath: dp.counters,
       workflow: workflow.counters,
       flows: workflow.flows.stats,
@@ -194,6 +215,7 @@ export async function main(argv: string[]): Promise<void> {
       const r = await api(client.current, 'DELETE', `/hosts/${hostId}/ports/${portId}`);
       if (r.status !== 204 && r.status !== 404) throw new Error(`unbind failed: ${r.status} ${await r.text()}`);
     },
+    ...(nullDp ? { inject: (portId: string, bytes: Uint8Array) => nullDp.inject(portId, bytes) } : {}),
   };
   const bindingServer = await startBindingApi(values['binding-socket']!, binder).catch((err: Error) => {
     console.error(`midolman: binding API not available on ${values['binding-socket']}: ${err.message}`);
@@ -214,6 +236,8 @@ export async function main(argv: string[]): Promise<void> {
   void refreshConfig();
   let ticks = 0;
   let polling = false;
+  // Unused devices are looked for every 10 s, or sooner when they may idle less.
+  const sweepEvery = Math.max(1, Math.min(10, Math.floor(deviceIdleMs / 2000)));
   const timer = setInterval(() => {
     workflow.tick();
     void reconcile();
@@ -222,8 +246,9 @@ export async function main(argv: string[]): Promise<void> {
       void bgp.poll().finally(() => (polling = false));
     }
     if (++ticks % 5 === 0) void refreshConfig();
+    if (ticks % sweepEvery === 0) cache.sweep(Date.now(), deviceIdleMs, (tag) => workflow.flows.hasTag(tag));
   }, 1000);
-  console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`);
+  console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, ${virtual ? 'no datapath' : `VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`}`);
 
   const stop = async () => {
     clearInterval(timer);

@@ -1,12 +1,13 @@
 import { buildEthernet, parseEthernet } from '../packets/ethernet.ts';
 import type { Ethernet } from '../packets/types.ts';
 import { macTagOf } from '../simulation/bridge.ts';
+import { NotYet } from '../simulation/context.ts';
 import { matchOf } from '../simulation/packet-match.ts';
 import { arpTag } from '../simulation/router.ts';
 import { simulate, simulateGenerated, type SimResult } from '../simulation/simulator.ts';
 import { DEFAULT_SIM_CONFIG, SimState, type SimConfig } from '../simulation/state.ts';
 import type { Rewrites } from '../simulation/flow-match.ts';
-import type { UserspaceDatapath } from './datapath/userspace.ts';
+import type { Datapath } from './datapath/datapath.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
 import { RawHeaderCache } from './raw-header-cache.ts';
 import { exportState, FLOW_STATE_VNI, importState, type StateEntry } from './flow-state.ts';
@@ -33,6 +34,9 @@ export interface WorkflowOptions {
 }
 
 const MAX_PARKED = 32;
+/** Packets waiting for topology at once, and how long one may wait before it is dropped. */
+const MAX_WAITING = 4096;
+const WAIT_MS = 5_000;
 
 /** The bytes for one output: the frame as it came when nothing changes, else rebuilt. */
 function bytesFor(frame: Ethernet, original: Uint8Array | null, r: Rewrites): Uint8Array {
@@ -49,14 +53,20 @@ export class PacketWorkflow {
   readonly state: SimState;
   readonly flows: FlowTable;
   private readonly raw: RawHeaderCache;
-  readonly counters = { malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0, stateMalformed: 0, multiPortTx: 0 };
+  readonly counters = {
+    malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0,
+    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0,
+  };
   private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
+  /** Packets waiting for a device to arrive (NotYet), by the device's type/id. */
+  private readonly waiting = new Map<string, { again: (now: number) => void; since: number }[]>();
+  private waitingCount = 0;
   private readonly arpReleased: { port: string; bytes: Uint8Array }[] = [];
   private importingArp = false;
 
   constructor(
     private readonly cache: TopologyCache,
-    private readonly dp: UserspaceDatapath,
+    private readonly dp: Datapath,
     private readonly where: PortLocator,
     private readonly opts: WorkflowOptions,
   ) {
@@ -108,11 +118,16 @@ export class PacketWorkflow {
       return;
     }
     this.counters.simulations++;
-    const res = simulate(this.cache.topology(), this.state, match, parsed.value, { now });
+    const res = simulate(this.cache.topology, this.state, match, parsed.value, { now });
     this.afterSimulation(res, portId, parsed.value, bytes, now);
   }
 
   private afterSimulation(res: SimResult, portId: string, frame: Ethernet, bytes: Uint8Array, now: number): void {
+    if (res.action === 'notYet') {
+      const copy = bytes.slice();
+      this.waitFor(res, now, (t) => this.onFrame(portId, copy, t));
+      return;
+    }
     for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now);
     if (res.action === 'parked') {
       const key = `${res.parkedOn!.router}|${res.parkedOn!.ip}`;
@@ -144,7 +159,7 @@ export class PacketWorkflow {
   private pushState(res: SimResult, now: number): void {
     if (res.stateKeys.length === 0) return;
     const peers = new Map<string, 'vxlan' | 'gre'>();
-    const topo = this.cache.topology();
+    const topo = this.cache.topology;
     const reach = (portId: string) => {
       if (this.where.isLocal(portId)) return;
       const r = this.where.remote(portId);
@@ -152,9 +167,14 @@ export class PacketWorkflow {
     };
     for (const o of res.outputs) {
       reach(o.portId);
-      for (const g of topo.port(o.portId).portGroups) {
-        const group = topo.portGroup(g);
-        if (group.stateful) for (const member of group.ports) if (member !== o.portId) reach(member);
+      try {
+        for (const g of topo.port(o.portId).portGroups) {
+          const group = topo.portGroup(g);
+          if (group.stateful) for (const member of group.ports) if (member !== o.portId) reach(member);
+        }
+      } catch (err) {
+        // A group still loading: its hosts get the state with the next packet of the flow.
+        if (!(err instanceof NotYet)) throw err;
       }
     }
     if (peers.size === 0) return;
@@ -184,12 +204,31 @@ export class PacketWorkflow {
     this.flows.install(flow);
   }
 
+  /**
+   * Keeps a packet the simulation could not finish for lack of a device: the cache is fetching
+   * it, and the packet goes again when it arrives (MidoNet's NotYetException).
+   */
+  private waitFor(res: SimResult, now: number, again: (now: number) => void): void {
+    const k = `${res.missing!.type}/${res.missing!.id}`;
+    const q = this.waiting.get(k) ?? [];
+    if (this.waitingCount < MAX_WAITING && q.length < MAX_PARKED) {
+      q.push({ again, since: now });
+      this.waiting.set(k, q);
+      this.waitingCount++;
+      this.counters.waitedForTopology++;
+    } else this.counters.dropped++;
+  }
+
   private emitGenerated(egressPort: string, frame: Ethernet, now: number): void {
     this.counters.generated++;
-    const res = simulateGenerated(this.cache.topology(), this.state, egressPort, matchOf(frame, egressPort), frame, { now });
+    const res = simulateGenerated(this.cache.topology, this.state, egressPort, matchOf(frame, egressPort), frame, { now });
+    if (res.action === 'notYet') {
+      this.waitFor(res, now, (t) => this.emitGenerated(egressPort, frame, t));
+      return;
+    }
     for (const g of res.generated) {
       // One level only: replies to generated packets (ARP answers from a bridge) land here.
-      const inner = simulateGenerated(this.cache.topology(), this.state, g.egressPort, matchOf(g.frame, g.egressPort), g.frame, { now });
+      const inner = simulateGenerated(this.cache.topology, this.state, g.egressPort, matchOf(g.frame, g.egressPort), g.frame, { now });
       if (inner.action === 'forward') this.execute(inner.outputs, g.frame, null);
     }
     if (res.action === 'forward') this.execute(res.outputs, frame, null);
@@ -278,6 +317,16 @@ export class PacketWorkflow {
     this.releaseParked(now);
   }
 
+  /** A device arrived: the packets that waited for it go through again. */
+  topologyArrived(type: string, id: string, now = Date.now()): void {
+    const k = `${type}/${id}`;
+    const q = this.waiting.get(k);
+    if (!q) return;
+    this.waiting.delete(k);
+    this.waitingCount -= q.length;
+    for (const p of q) p.again(now);
+  }
+
   /** Packets released by ARP replies go through again (now with the MAC known). */
   releaseParked(now = Date.now()): void {
     while (this.arpReleased.length > 0) {
@@ -286,9 +335,16 @@ export class PacketWorkflow {
     }
   }
 
-  /** Periodic work: flow expiry and flow-state expiry. */
+  /** Periodic work: flow expiry, flow-state expiry, packets that waited too long for topology. */
   tick(now = Date.now()): void {
     this.flows.expire(now);
     this.state.sweep(now);
+    for (const [k, q] of this.waiting) {
+      const kept = q.filter((p) => now - p.since < WAIT_MS);
+      this.counters.topologyTimeouts += q.length - kept.length;
+      this.waitingCount -= q.length - kept.length;
+      if (kept.length === 0) this.waiting.delete(k);
+      else this.waiting.set(k, kept);
+    }
   }
 }

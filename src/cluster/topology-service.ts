@@ -11,7 +11,8 @@ export const TOPOLOGY_PATH = '/topology';
 export type TopologyRequest =
   | { op: 'watch'; req?: number; type: string; id: string }
   | { op: 'watchType'; req?: number; type: string }
-  | { op: 'unwatch'; req?: number; type: string; id?: string }
+  /** Ends a subscription: of an object (id), a type (no id), a state key (key) or a state directory (key, dir). */
+  | { op: 'unwatch'; req?: number; type: string; id?: string; key?: string; dir?: boolean }
   | { op: 'watchState'; req?: number; type: string; id: string; key: string }
   | { op: 'watchStateDir'; req?: number; type: string; id: string; key: string }
   | { op: 'setState'; req?: number; type: string; id: string; key: string; value: string }
@@ -78,7 +79,7 @@ class Session {
       return;
     }
     try {
-      const state: StateKey | null = 'key' in m ? { type: m.type, id: m.id, key: m.key } : null;
+      const state: StateKey | null = m.op !== 'unwatch' && 'key' in m ? { type: m.type, id: m.id, key: m.key } : null;
       switch (m.op) {
         case 'watch':
           this.subscribe(`o/${m.type}/${m.id}`, () => this.store.watch(m.type, m.id, this.onChange));
@@ -87,7 +88,7 @@ class Session {
           this.subscribe(`t/${m.type}`, () => this.store.watchType(m.type, this.onChange));
           break;
         case 'unwatch': {
-          const key = m.id ? `o/${m.type}/${m.id}` : `t/${m.type}`;
+          const key = m.key !== undefined ? `${m.dir ? 'd' : 's'}/${m.type}/${m.id}/${m.key}` : m.id ? `o/${m.type}/${m.id}` : `t/${m.type}`;
           this.subs.get(key)?.();
           this.subs.delete(key);
           break;

@@ -1,5 +1,6 @@
 import type { StateKey } from '../nsdb/backend.ts';
-import { T } from './types.ts';
+import { isIpv4, isUuid } from './net.ts';
+import { T, type Route } from './types.ts';
 
 /** A bridge's MAC table: state keys mac_table/<vlan>/<mac>_<port> (without a port: the VLAN's folder). */
 export const macTableKey = (bridge: string, vlan: number, mac: string, port?: string): StateKey => ({
@@ -19,3 +20,29 @@ export const learnedRouteKey = (router: string, name?: string): StateKey => ({ t
 
 /** A learned route's name: one per router port and destination. */
 export const learnedRouteName = (portId: string, dst: string, length: number): string => `${portId}_${dst}_${length}`;
+
+/**
+ * A learned route as a state value, checked: the route its agent published, or null for anything
+ * else (an agent, or anyone who reached the stream, may have written junk; it must cost nothing).
+ */
+export function readLearnedRoute(router: string, json: string | null): Route | null {
+  if (json === null || json.length > 4096) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const r = v as Record<string, unknown>;
+  const len = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 32;
+  if (typeof r.id !== 'string' || !isUuid(r.id) || typeof r.nextHopPortId !== 'string' || !isUuid(r.nextHopPortId)) return null;
+  if (typeof r.dstNetworkAddr !== 'string' || !isIpv4(r.dstNetworkAddr) || !len(r.dstNetworkLength)) return null;
+  if (typeof r.nextHopGateway !== 'string' || !isIpv4(r.nextHopGateway)) return null;
+  const weight = typeof r.weight === 'number' && Number.isInteger(r.weight) && r.weight >= 0 ? r.weight : 100;
+  return {
+    id: r.id, routerId: router, nextHopPortId: r.nextHopPortId, srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0,
+    dstNetworkAddr: r.dstNetworkAddr, dstNetworkLength: r.dstNetworkLength as number, nextHopGateway: r.nextHopGateway,
+    weight, attributes: null, type: 'Normal', learned: true,
+  };
+}

@@ -4,7 +4,7 @@ import { diff, F, type FlowMatch, type Rewrites } from './flow-match.ts';
 import type { Outcome } from './outcome.ts';
 import { portEgress, portIngress } from './port.ts';
 import type { SimState } from './state.ts';
-import type { Topology } from './topology.ts';
+import { DeviceMissing, type Topology } from './topology.ts';
 
 export interface SimResult {
   action: 'forward' | 'drop' | 'consume' | 'parked' | 'notYet';
@@ -61,6 +61,10 @@ function run(ctx: PacketContext, step: () => Outcome): SimResult {
   } catch (err) {
     if (err instanceof NotYet) {
       return { ...finish(ctx, { kind: 'drop', reason: err.message }), action: 'notYet', missing: { type: err.type, id: err.id } };
+    }
+    if (err instanceof DeviceMissing) {
+      ctx.state.count('missing_device_drops');
+      return finish(ctx, { kind: 'drop', reason: err.message });
     }
     // A bug must cost one packet, never the agent.
     ctx.state.count('simulation_errors');

@@ -1,6 +1,6 @@
 import { macFromString } from '../packets/bytes.ts';
 import { ipToInt, parseCidr } from '../model/net.ts';
-import type { Chain, Dhcp, IpAddrGroup, Network, Port, PortGroup, Route, Router, Rule } from '../model/types.ts';
+import { T, type Chain, type Dhcp, type IpAddrGroup, type Network, type Port, type PortGroup, type Route, type Router, type Rule } from '../model/types.ts';
 import { compileRule, type SimRule } from './condition.ts';
 import { NotYet } from './context.ts';
 import { RoutingTable, type SimRoute } from './routing-table.ts';
@@ -99,28 +99,107 @@ export interface TopologyInput {
   macTables?: Map<string, { vlan: number; mac: string; port: string }[]>;
 }
 
-function byId<T extends { id: string }>(list: T[]): Map<string, T> {
+/** A MAC table entry of a bridge (state key `mac_table/<vlan>/<mac>_<port>`). */
+export interface MacEntry {
+  vlan: number;
+  mac: string;
+  port: string;
+}
+
+/**
+ * Where the stored objects a topology compiles come from: the agent's cache of what it follows,
+ * or what a trace loaded. `object` answers null for an object known not to exist and throws
+ * NotYet for one not loaded yet (the caller loads it and simulates again).
+ */
+export interface TopologySource {
+  object<X>(type: string, id: string): X | null;
+  /** A bridge's ARP table (ip -> mac), as far as it is known. */
+  arpTable(bridge: string): ReadonlyMap<string, string> | undefined;
+  macTable(bridge: string): readonly MacEntry[] | undefined;
+  /** Routes agents learned for a router (BGP). */
+  learnedRoutes(router: string): readonly Route[];
+}
+
+/** A device the topology points at that does not exist (deleted, or a dangling id): the packet is dropped. */
+export class DeviceMissing extends Error {
+  constructor(readonly type: string, readonly id: string) {
+    super(`${type} ${id} does not exist`);
+  }
+}
+
+/**
+ * What compiling an object needs besides itself, so a loader fetches it all at once: a bridge's
+ * ports and DHCP subnets, a router's ports and routes, a chain's rules, a port's peer and groups,
+ * a stateful group's members (flow state goes to their hosts).
+ */
+export function compileDeps(type: string, o: Record<string, unknown>): [string, string][] {
+  const ids = (field: string): string[] => (Array.isArray(o[field]) ? (o[field] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+  const one = (field: string): string[] => (typeof o[field] === 'string' ? [o[field] as string] : []);
+  switch (type) {
+    case T.Network: return [...ids('portIds').map((id): [string, string] => [T.Port, id]), ...ids('dhcpIds').map((id): [string, string] => [T.Dhcp, id])];
+    case T.Router: return [...ids('portIds').map((id): [string, string] => [T.Port, id]), ...ids('routeIds').map((id): [string, string] => [T.Route, id])];
+    case T.Chain: return ids('ruleIds').map((id) => [T.Rule, id]);
+    case T.Port: return [...one('peerId').map((id): [string, string] => [T.Port, id]), ...ids('portGroupIds').map((id): [string, string] => [T.PortGroup, id])];
+    case T.PortGroup: return o.stateful === true ? ids('portIds').map((id) => [T.Port, id]) : [];
+    default: return [];
+  }
+}
+
+/** The devices whose compiled form reads this object (to compile again when it changes). */
+export function dependents(type: string, o: Record<string, unknown>): [string, string][] {
+  const one = (field: string): string | null => (typeof o[field] === 'string' ? (o[field] as string) : null);
+  const out: [string, string][] = [];
+  const add = (t: string, id: string | null) => {
+    if (id) out.push([t, id]);
+  };
+  switch (type) {
+    case T.Port:
+      add(T.Network, one('networkId'));
+      add(T.Router, one('routerId'));
+      break;
+    case T.Route: add(T.Router, one('routerId')); break;
+    case T.Rule: add(T.Chain, one('chainId')); break;
+    case T.Dhcp: add(T.Network, one('networkId')); break;
+  }
+  return out;
+}
+
+/** A source over fixed lists (tests, benches): what the lists lack is not loaded. */
+export function sourceOf(input: TopologyInput): TopologySource {
+  const maps = new Map<string, Map<string, unknown>>([
+    [T.Router, byId(input.routers)], [T.Network, byId(input.networks)], [T.Port, byId(input.ports)], [T.Route, byId(input.routes)],
+    [T.Chain, byId(input.chains)], [T.Rule, byId(input.rules)], [T.PortGroup, byId(input.portGroups)],
+    [T.IpAddrGroup, byId(input.ipAddrGroups)], [T.Dhcp, byId(input.dhcps)],
+  ]);
+  const learned = new Map<string, Route[]>();
+  for (const rt of input.routes) {
+    if (!rt.learned || !rt.routerId) continue;
+    const list = learned.get(rt.routerId);
+    if (list) list.push(rt);
+    else learned.set(rt.routerId, [rt]);
+  }
+  return {
+    object<X>(type: string, id: string): X | null {
+      const v = maps.get(type)?.get(id);
+      if (v === undefined) throw new NotYet(type, id);
+      return v as X;
+    },
+    arpTable: (bridge) => input.arpTables?.get(bridge),
+    macTable: (bridge) => input.macTables?.get(bridge),
+    learnedRoutes: (router) => learned.get(router) ?? [],
+  };
+}
+
+function byId<X extends { id: string }>(list: X[]): Map<string, X> {
   return new Map(list.map((x) => [x.id, x]));
 }
 
 /**
- * A topology built from stored objects, each device compiled on first use and kept. The agent
- * rebuilds the devices a change touches; the trace API builds one per request.
+ * The virtual topology as the simulation reads it: each device compiled from its source on first
+ * use and kept until `evict` says what it was built from changed, so a change costs the devices
+ * it touches, not the topology.
  */
-export class SnapshotTopology implements Topology {
-  private readonly raw: {
-    routers: Map<string, Router>;
-    networks: Map<string, Network>;
-    ports: Map<string, Port>;
-    routes: Map<string, Route>;
-    chains: Map<string, Chain>;
-    rules: Map<string, Rule>;
-    portGroups: Map<string, PortGroup>;
-    ipAddrGroups: Map<string, IpAddrGroup>;
-    dhcps: Map<string, Dhcp>;
-    /** Learned routes (BGP) are not the router's objects: found here by the router they name. */
-    learned: Map<string, Route[]>;
-  };
+export class VirtualTopology implements Topology {
   // One cache per kind: looking a device up must not build a string per packet.
   private readonly ports = new Map<string, SimPort>();
   private readonly bridges = new Map<string, SimBridge>();
@@ -128,47 +207,59 @@ export class SnapshotTopology implements Topology {
   private readonly chains = new Map<string, SimChain>();
   private readonly groups = new Map<string, SimPortGroup>();
   private readonly addrGroups = new Map<string, Set<number>>();
+  readonly stats = { compiled: 0, compileMs: 0 };
 
-  constructor(private readonly input: TopologyInput) {
-    this.raw = {
-      routers: byId(input.routers),
-      networks: byId(input.networks),
-      ports: byId(input.ports),
-      routes: byId(input.routes),
-      chains: byId(input.chains),
-      rules: byId(input.rules),
-      portGroups: byId(input.portGroups),
-      ipAddrGroups: byId(input.ipAddrGroups),
-      dhcps: byId(input.dhcps),
-      learned: new Map(),
-    };
-    for (const rt of input.routes) {
-      if (!rt.learned || !rt.routerId) continue;
-      const list = this.raw.learned.get(rt.routerId);
-      if (list) list.push(rt);
-      else this.raw.learned.set(rt.routerId, [rt]);
+  constructor(private readonly src: TopologySource) {}
+
+  /** Forgets the compiled device of this type and id. */
+  evict(type: string, id: string): void {
+    const cache = this.cacheOf(type);
+    cache?.delete(id);
+  }
+
+  /** Devices compiled and held now. */
+  get size(): number {
+    return this.ports.size + this.bridges.size + this.routers.size + this.chains.size + this.groups.size + this.addrGroups.size;
+  }
+
+  private cacheOf(type: string): Map<string, unknown> | null {
+    switch (type) {
+      case T.Port: return this.ports;
+      case T.Network: return this.bridges;
+      case T.Router: return this.routers;
+      case T.Chain: return this.chains;
+      case T.PortGroup: return this.groups;
+      case T.IpAddrGroup: return this.addrGroups;
+      default: return null;
     }
   }
 
-  private memo<T>(cache: Map<string, T>, id: string, build: () => T): T {
+  private memo<V>(cache: Map<string, V>, id: string, build: () => V): V {
     let v = cache.get(id);
-    if (v === undefined) cache.set(id, (v = build()));
+    if (v === undefined) {
+      const t0 = performance.now();
+      cache.set(id, (v = build()));
+      this.stats.compiled++;
+      this.stats.compileMs += performance.now() - t0;
+    }
     return v;
   }
 
-  private need<T>(map: Map<string, T>, type: string, id: string): T {
-    const v = map.get(id);
-    if (!v) throw new NotYet(type, id);
+  /** The stored object a device is compiled from; it must exist. */
+  private need<V>(type: string, id: string): V {
+    const v = this.src.object<V>(type, id);
+    if (v === null) throw new DeviceMissing(type, id);
     return v;
   }
 
-  rawPort(id: string): Port | undefined {
-    return this.raw.ports.get(id);
+  /** A stored object compiling reads through, if it exists (a deleted one is left out). */
+  private maybe<V>(type: string, id: string): V | null {
+    return this.src.object<V>(type, id);
   }
 
   port(id: string): SimPort {
     return this.memo(this.ports, id, () => {
-      const p = this.need(this.raw.ports, 'Port', id);
+      const p = this.need<Port>(T.Port, id);
       const addrs = p.portSubnet.map(parseCidr).filter((c) => c !== null).map((c) => ({ ip: ipToInt(c.address), len: c.length }));
       return {
         id: p.id,
@@ -192,18 +283,18 @@ export class SnapshotTopology implements Topology {
 
   bridge(id: string): SimBridge {
     return this.memo(this.bridges, id, () => {
-      const b = this.need(this.raw.networks, 'Network', id);
+      const b = this.need<Network>(T.Network, id);
       const exteriorPorts: string[] = [];
       const routerPortByMac = new Map<number, string>();
       const routerIpToMac = new Map<number, number>();
       for (const pid of b.portIds) {
-        const p = this.raw.ports.get(pid);
+        const p = this.maybe<Port>(T.Port, pid);
         if (!p) continue;
         if (!p.peerId) {
           exteriorPorts.push(pid);
           continue;
         }
-        const peer = this.raw.ports.get(p.peerId);
+        const peer = this.maybe<Port>(T.Port, p.peerId);
         if (peer?.routerId && peer.portMac) {
           const mac = macFromString(peer.portMac);
           routerPortByMac.set(mac, pid);
@@ -214,12 +305,17 @@ export class SnapshotTopology implements Topology {
         }
       }
       const arpTable = new Map<number, number>();
-      for (const [ip, mac] of this.input.arpTables?.get(id) ?? []) arpTable.set(ipToInt(ip), macFromString(mac));
+      for (const [ip, mac] of this.src.arpTable(id) ?? []) arpTable.set(ipToInt(ip), macFromString(mac));
       const staticMacs = new Map<number, Map<number, string>>();
-      for (const e of this.input.macTables?.get(id) ?? []) {
+      for (const e of this.src.macTable(id) ?? []) {
         let v = staticMacs.get(e.vlan);
         if (!v) staticMacs.set(e.vlan, (v = new Map()));
         v.set(macFromString(e.mac), e.port);
+      }
+      const dhcp: Dhcp[] = [];
+      for (const d of b.dhcpIds) {
+        const x = this.maybe<Dhcp>(T.Dhcp, d);
+        if (x?.enabled) dhcp.push(x);
       }
       return {
         id,
@@ -234,17 +330,17 @@ export class SnapshotTopology implements Topology {
         arpTable,
         staticMacs,
         macTags: new Map(),
-        dhcp: b.dhcpIds.map((d) => this.raw.dhcps.get(d)).filter((d): d is Dhcp => d !== undefined && d.enabled),
+        dhcp,
       };
     });
   }
 
   router(id: string): SimRouter {
     return this.memo(this.routers, id, () => {
-      const r = this.need(this.raw.routers, 'Router', id);
+      const r = this.need<Router>(T.Router, id);
       const routes: SimRoute[] = [];
-      const learned = (this.raw.learned.get(id) ?? []).filter((rt) => !r.routeIds.includes(rt.id));
-      for (const rt of [...r.routeIds.map((rid) => this.raw.routes.get(rid)), ...learned]) {
+      const learned = this.src.learnedRoutes(id).filter((rt) => !r.routeIds.includes(rt.id));
+      for (const rt of [...r.routeIds.map((rid) => this.maybe<Route>(T.Route, rid)), ...learned]) {
         if (!rt) continue;
         routes.push({
           id: rt.id,
@@ -260,7 +356,7 @@ export class SnapshotTopology implements Topology {
       }
       const ownAddrs = new Map<number, string>();
       for (const pid of r.portIds) {
-        const p = this.raw.ports.get(pid);
+        const p = this.maybe<Port>(T.Port, pid);
         for (const s of p?.portSubnet ?? []) {
           const c = parseCidr(s);
           if (c) ownAddrs.set(ipToInt(c.address), pid);
@@ -281,23 +377,27 @@ export class SnapshotTopology implements Topology {
 
   chain(id: string): SimChain {
     return this.memo(this.chains, id, () => {
-      const c = this.need(this.raw.chains, 'Chain', id);
-      return { id, tag: `d:${id}`, name: c.name, rules: c.ruleIds.map((r) => compileRule(this.need(this.raw.rules, 'Rule', r))) };
+      const c = this.need<Chain>(T.Chain, id);
+      const rules: SimRule[] = [];
+      for (const r of c.ruleIds) {
+        const rule = this.maybe<Rule>(T.Rule, r);
+        if (rule) rules.push(compileRule(rule));
+      }
+      return { id, tag: `d:${id}`, name: c.name, rules };
     });
   }
 
   portGroup(id: string): SimPortGroup {
     return this.memo(this.groups, id, () => {
-      const g = this.need(this.raw.portGroups, 'PortGroup', id);
+      const g = this.need<PortGroup>(T.PortGroup, id);
       return { id, stateful: g.stateful, ports: new Set(g.portIds) };
     });
   }
 
   ipAddrGroup(id: string): Set<number> {
     return this.memo(this.addrGroups, id, () => {
-      const g = this.need(this.raw.ipAddrGroups, 'IPAddrGroup', id);
+      const g = this.need<IpAddrGroup>(T.IpAddrGroup, id);
       return new Set(g.addresses.filter((a) => a.includes('.')).map(ipToInt));
     });
   }
 }
-

@@ -6,7 +6,7 @@ import type { Rewrites } from './flow-match.ts';
 import { matchOf } from './packet-match.ts';
 import { simulate, type SimResult } from './simulator.ts';
 import type { SimState } from './state.ts';
-import type { SnapshotTopology } from './topology.ts';
+import type { Topology } from './topology.ts';
 
 /** A packet to trace, as an operator describes it; what is left out is filled in (like ovn-trace). */
 export interface PacketDescription {
@@ -44,7 +44,7 @@ function macForPort(portId: string): number {
  * port, the known MAC of the destination on its bridge, the gateway's for off-subnet traffic,
  * and broadcast otherwise.
  */
-function defaults(d: PacketDescription, topo: SnapshotTopology): { src: number; dst: number } {
+function defaults(d: PacketDescription, topo: Topology): { src: number; dst: number } {
   const port = topo.port(d.inPort);
   const pick = (given: string | undefined, fallback: () => number) => {
     if (given === undefined) return fallback();
@@ -88,7 +88,7 @@ const inRange = (v: number | undefined, max: number, what: string, def: number) 
 };
 
 /** The frame a description stands for. Throws TraceInputError for what cannot be a packet. */
-export function frameOf(d: PacketDescription, topo: SnapshotTopology): Ethernet {
+export function frameOf(d: PacketDescription, topo: Topology): Ethernet {
   const { src, dst } = defaults(d, topo);
   const vlans = d.vlan !== undefined ? [inRange(d.vlan, 4095, 'vlan', 0)] : [];
   const proto = d.proto ?? 'icmp';
@@ -158,8 +158,11 @@ function summary(f: Ethernet): string {
   return `ethertype 0x${f.etherType.toString(16)}`;
 }
 
-/** Runs the agent's simulation on a described packet and reports every step. */
-export function trace(d: PacketDescription, topo: SnapshotTopology, state: SimState, now: number): TraceReport {
+/**
+ * Runs the agent's simulation on a described packet and reports every step, with the result
+ * itself (what was missing, what it waits for) for a caller that loads and tries again.
+ */
+export function trace(d: PacketDescription, topo: Topology, state: SimState, now: number): { report: TraceReport; result: SimResult } {
   const frame = frameOf(d, topo);
   const res = simulate(topo, state, matchOf(frame, d.inPort), frame, { now, trace: true });
   const outputs = res.outputs.map((o) => ({ portId: o.portId, rewrites: describeRewrites(o.rewrites) }));
@@ -173,5 +176,5 @@ export function trace(d: PacketDescription, topo: SnapshotTopology, state: SimSt
     ...outputs.map((o) => `${o.rewrites.map((r) => `${r}; `).join('')}output("${o.portId}");`),
     ...(outputs.length === 0 ? [`${res.action} (${res.reason});`] : []),
   ].join('\n');
-  return { action: res.action, reason: res.reason, outputs, generated, steps: res.trace ?? [], detailed, minimal };
+  return { report: { action: res.action, reason: res.reason, outputs, generated, steps: res.trace ?? [], detailed, minimal }, result: res };
 }

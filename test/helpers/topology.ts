@@ -10,7 +10,7 @@ import { ETH_IPV4, type Ethernet, type Ipv4 } from '../../src/packets/types.ts';
 import { matchOf } from '../../src/simulation/packet-match.ts';
 import { simulate, simulateGenerated, type SimResult } from '../../src/simulation/simulator.ts';
 import { SimState } from '../../src/simulation/state.ts';
-import { SnapshotTopology, type TopologyInput } from '../../src/simulation/topology.ts';
+import { sourceOf, VirtualTopology, type TopologyInput } from '../../src/simulation/topology.ts';
 
 const basePort = (id: string): Port => ({
   id, networkId: null, routerId: null, vtepId: null, adminStateUp: true, inboundFilterId: null, outboundFilterId: null,
@@ -113,8 +113,8 @@ export class TopoBuilder {
     t.set(ip, mac);
   }
 
-  build(): SnapshotTopology {
-    return new SnapshotTopology(this.input);
+  build(): VirtualTopology {
+    return new VirtualTopology(sourceOf(this.input));
   }
 }
 
@@ -147,7 +147,7 @@ export const ping = (s: Ip4Spec, id = 7, seq = 1) => ip4(s, { kind: 'icmp', type
 export class Sim {
   now = 1_000_000;
   readonly state = new SimState();
-  constructor(readonly topology: SnapshotTopology) {}
+  constructor(readonly topology: VirtualTopology) {}
 
   /** Sends a frame in on a port (through the real codec: built to bytes, parsed back). */
   send(inPort: Port | string, frame: Ethernet, trace = false): SimResult {

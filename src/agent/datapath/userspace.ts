@@ -6,21 +6,13 @@ import { PacketSocket } from './packet-socket.ts';
 const SPIN_MS = 0.2;
 const MAX_SPIN_MS = 5;
 import { Poller } from './poller.ts';
-
-export interface DatapathHandlers {
-  /** A frame arrived on a bound interface (the view is valid only during the call). */
-  frame(portId: string, bytes: Uint8Array): void;
-  /** A VXLAN or GRE packet arrived from a peer host: the VNI (GRE key) and the inner frame. */
-  tunnel(vni: number, inner: Uint8Array, from: string): void;
-  /** After a batch: a good moment to flush queued output. */
-  batchDone(): void;
-}
+import type { Datapath, DatapathHandlers } from './datapath.ts';
 
 /**
  * The userspace datapath: one AF_PACKET socket per bound interface, read in batches when the
  * poller says they are ready, written in batches; and one UDP socket for the VXLAN overlay.
  */
-export class UserspaceDatapath {
+export class UserspaceDatapath implements Datapath {
   private readonly byPort = new Map<string, PacketSocket>();
   private readonly byFd = new Map<number, { portId: string; sock: PacketSocket }>();
   private readonly queued = new Map<string, Uint8Array[]>();

@@ -17,7 +17,8 @@ import type { FrameOut } from './metadata-link.ts';
 
 /** What the service reads and writes: the agent's topology and its cluster connection. */
 export interface BgpContext {
-  all<X>(type: string): X[];
+  /** The ports bound to this host. */
+  boundPorts(): Port[];
   get<X>(type: string, id: string): X | undefined;
   isLocal(portId: string): boolean;
   setState(type: string, id: string, key: string, value: string): void;
@@ -76,14 +77,14 @@ export class BgpService {
   /** What each local router port should run, from the topology. */
   private wanted(): Map<string, { port: Port; conf: SpeakerConf }> {
     const out = new Map<string, { port: Port; conf: SpeakerConf }>();
-    const peers = this.ctx.all<BgpPeer>(T.BgpPeer);
-    const networks = this.ctx.all<BgpNetwork>(T.BgpNetwork);
-    for (const port of this.ctx.all<Port>(T.Port)) {
+    for (const port of this.ctx.boundPorts()) {
       if (!port.routerId || !port.portMac || !this.ctx.isLocal(port.id)) continue;
       const router = this.ctx.get<Router>(T.Router, port.routerId);
       const cidr = port.portSubnet[0];
       if (!router?.asNumber || !cidr) continue;
-      const mine = peers.filter((p) => p.routerId === router.id && onSubnetOf(cidr, p.address)).sort((a, b) => a.address.localeCompare(b.address));
+      const peers = router.bgpPeerIds.map((id) => this.ctx.get<BgpPeer>(T.BgpPeer, id)).filter((p): p is BgpPeer => p !== undefined);
+      const networks = router.bgpNetworkIds.map((id) => this.ctx.get<BgpNetwork>(T.BgpNetwork, id)).filter((n): n is BgpNetwork => n !== undefined);
+      const mine = peers.filter((p) => onSubnetOf(cidr, p.address)).sort((a, b) => a.address.localeCompare(b.address));
       if (mine.length === 0) continue;
       out.set(port.id, {
         port,
@@ -91,7 +92,7 @@ export class BgpService {
           routerId: router.id,
           localAddress: cidr.split('/')[0]!,
           asNumber: router.asNumber,
-          networks: networks.filter((n) => n.routerId === router.id).map((n) => `${n.subnetAddress}/${n.subnetLength}`).sort(),
+          networks: networks.map((n) => `${n.subnetAddress}/${n.subnetLength}`).sort(),
           peers: mine.map((p) => this.peerConf(p)),
         },
       });

@@ -1,10 +1,10 @@
-import { learnedRouteKey } from '../../model/state-keys.ts';
+import { learnedRouteKey, readLearnedRoute } from '../../model/state-keys.ts';
 import type { Route } from '../../model/types.ts';
 import type { Store } from '../../nsdb/store.ts';
 
-/** The routes agents have learned for a router and still hold. */
+/** The routes agents have learned for a router and still hold (values that are not routes left out). */
 export async function learnedRoutes(store: Store, routerId: string): Promise<Route[]> {
   const names = await store.listState(learnedRouteKey(routerId));
   const values = await Promise.all(names.map((n) => store.getState(learnedRouteKey(routerId, n))));
-  return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Route);
+  return values.map((v) => readLearnedRoute(routerId, v)).filter((r): r is Route => r !== null);
 }

@@ -1,9 +1,10 @@
+import { T, type Router } from '../../../model/types.ts';
 import { NotYet } from '../../../simulation/context.ts';
 import { SimState } from '../../../simulation/state.ts';
-import { SnapshotTopology } from '../../../simulation/topology.ts';
+import { DeviceMissing, VirtualTopology } from '../../../simulation/topology.ts';
 import { trace, TraceInputError, type PacketDescription } from '../../../simulation/trace.ts';
 import { int, oneOf, str, uuid } from '../../../model/validation.ts';
-import { loadTopology } from '../../topology-snapshot.ts';
+import { StoreSource } from '../../topology-loader.ts';
 import { ApiError } from '../errors.ts';
 import { ok, type Route } from '../http.ts';
 import { mediaOf, readBody } from './common.ts';
@@ -29,19 +30,24 @@ const fields = {
 };
 
 /**
- * Seeds routers' ARP caches with what their bridges know (ARP tables, linked router ports), so a
- * trace from the cluster, which has no agent's ARP cache, still shows the full path.
+ * What a router would learn by ARP for `ip`, from what the bridge on that subnet knows (its ARP
+ * table, linked router ports), since a trace from the cluster has no agent's ARP cache.
  */
-function seedArp(topo: SnapshotTopology, state: SimState, routerPortIds: string[], now: number): void {
-  for (const id of routerPortIds) {
-    const rp = topo.port(id);
-    if (!rp.peerId) continue;
+function arpFromBridges(topo: VirtualTopology, src: StoreSource, router: string, ip: number): number | null {
+  for (const pid of src.object<Router>(T.Router, router)?.portIds ?? []) {
+    const rp = topo.port(pid);
+    if (!rp.peerId || !rp.addrs.some((a) => a.len > 0 && (a.ip ^ ip) >>> (32 - a.len) === 0)) continue;
     const peer = topo.port(rp.peerId);
     if (peer.kind !== 'bridge') continue;
     const b = topo.bridge(peer.deviceId);
-    for (const [ip, mac] of [...b.arpTable, ...b.routerIpToMac]) state.arp.learn(rp.deviceId, ip, mac, now);
+    const mac = b.arpTable.get(ip) ?? b.routerIpToMac.get(ip);
+    if (mac !== undefined) return mac;
   }
+  return null;
 }
+
+/** Loads and simulates again at most this many times (each time the packet reached something new). */
+const MAX_LOADS = 500;
 
 /** POST /trace: simulate a described packet through the topology in the NSDB, with the agent's code. */
 export function traceRoutes(): Route[] {
@@ -54,18 +60,35 @@ export function traceRoutes(): Route[] {
           const v = readBody(ctx, fields);
           const desc = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) as unknown as PacketDescription;
           if (typeof desc.proto === 'string' && /^\d+$/.test(desc.proto)) desc.proto = Number(desc.proto);
-          const input = await loadTopology(ctx.store);
-          const topo = new SnapshotTopology(input);
-          const state = new SimState();
+          // Only what the packet reaches is read: simulate, load what it lacked, simulate again.
+          const src = new StoreSource(ctx.store);
+          const topo = new VirtualTopology(src);
+          const learned: [string, number, number][] = [];
           const now = Date.now();
-          try {
-            seedArp(topo, state, input.ports.filter((p) => p.routerId).map((p) => p.id), now);
-            return ok(trace(desc, topo, state, now));
-          } catch (err) {
-            if (err instanceof TraceInputError) throw new ApiError(400, err.message);
-            if (err instanceof NotYet) throw new ApiError(404, `${err.type} ${err.id} not found`);
-            throw err;
+          for (let i = 0; i < MAX_LOADS; i++) {
+            try {
+              const state = new SimState();
+              for (const [router, ip, mac] of learned) state.arp.learn(router, ip, mac, now);
+              const { report, result } = trace(desc, topo, state, now);
+              if (result.action === 'notYet' && result.missing) {
+                await src.load(result.missing.type, result.missing.id);
+                continue;
+              }
+              const wait = result.parkedOn;
+              const mac = wait && !learned.some(([r, ip]) => r === wait.router && ip === wait.ip) ? arpFromBridges(topo, src, wait.router, wait.ip) : null;
+              if (wait && mac !== null) {
+                learned.push([wait.router, wait.ip, mac]);
+                continue;
+              }
+              return ok(report);
+            } catch (err) {
+              if (err instanceof NotYet) await src.load(err.type, err.id);
+              else if (err instanceof TraceInputError) throw new ApiError(400, err.message);
+              else if (err instanceof DeviceMissing) throw new ApiError(404, `${err.type} ${err.id} not found`);
+              else throw err;
+            }
           }
+          throw new ApiError(409, 'The packet reaches more of the topology than a trace may load');
         },
       },
     },
