@@ -25,7 +25,7 @@ const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '100,500,2000' },
     agents: { type: 'string', default: '20' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '4' },
     samples: { type: 'string', default: '30' },
     api: { type: 'string', default: 'neutron' },
   },
@@ -42,7 +42,13 @@ type Json = Record<string, any>;
 const line = (step: number, metric: string, value: number, unit: string, extra: Json = {}) =>
   console.log(JSON.stringify({ bench: 'scale', api: VARIANT, tenants: step, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
 const pct = (xs: number[], p: number) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!);
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** Resident memory of a process (MB): all of it, and the part that is its own (not mapped files such as the NSDB's). */
+function rss(pid: number): { total: number; anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024;
+  return { total: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+const rssMb = (pid: number) => rss(pid).total;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json; location: string | null }> {
@@ -159,7 +165,8 @@ async function measure(step: number, built: number, buildMs: number, from: numbe
   const last = [...Array(share).keys()].flatMap((k) => portMs.get(step - 1 - k) ?? []);
   line(step, 'port_create_first10_p50', pct(first, 0.5), 'ms', { p99: pct(first, 0.99) });
   line(step, 'port_create_last10_p50', pct(last, 0.5), 'ms', { p99: pct(last, 0.99), ratio_last_first: Math.round((pct(last, 0.5) / pct(first, 0.5)) * 100) / 100 });
-  line(step, 'cluster_rss', rssMb(cluster.proc.pid!), 'MB');
+  const c = rss(cluster.proc.pid!);
+  line(step, 'cluster_rss', c.total, 'MB', { anon: Math.round(c.anon), mapped_files: Math.round(c.file) });
   line(step, 'nsdb_size', Number(execFileSync('du', ['-sk', join(dir, 'nsdb')], { encoding: 'utf8' }).split('\t')[0]) / 1024, 'MB');
   void built;
   if (agents.length === 0 || VARIANT !== 'neutron') return;
@@ -213,8 +220,8 @@ async function measure(step: number, built: number, buildMs: number, from: numbe
   const ms = await Promise.all(agents.map((a) => a.metrics()));
   const objects = ms.map((m) => m.topology.objects);
   line(step, 'agent_objects_max', Math.max(...objects), 'objects', { mean: Math.round(objects.reduce((x, y) => x + y, 0) / objects.length), devices_compiled_max: Math.max(...ms.map((m) => m.topology.devicesCompiled)) });
-  const rss = agents.map((a) => rssMb(a.proc.pid!));
-  line(step, 'agent_rss_max', Math.max(...rss), 'MB', { mean: Math.round((rss.reduce((x, y) => x + y, 0) / rss.length) * 10) / 10 });
+  const agentRss = agents.map((a) => rssMb(a.proc.pid!));
+  line(step, 'agent_rss_max', Math.max(...agentRss), 'MB', { mean: Math.round((agentRss.reduce((x, y) => x + y, 0) / agentRss.length) * 10) / 10 });
   const sent = async (ti: number) => {
     const before = await Promise.all(agents.map((a) => a.metrics()));
     const r = await call('POST', `${neutron}/ports`, { port: { network_id: tenants[ti]!.net, tenant_id: tenants[ti]!.id, device_owner: 'compute:nova' } }, { 'x-project-id': tenants[ti]!.id });

@@ -2,7 +2,7 @@ import type { TopologyMessage } from '../cluster/topology-service.ts';
 import { isMac } from '../model/net.ts';
 import { NT } from '../model/neutron.ts';
 import { readLearnedRoute } from '../model/state-keys.ts';
-import { T, type Host, type Port, type Route, type Router, type TunnelZone } from '../model/types.ts';
+import { T, type Host, type Network, type Port, type Route, type Router, type TunnelZone } from '../model/types.ts';
 import { NotYet } from '../simulation/context.ts';
 import { compileDeps, dependents, VirtualTopology, type MacEntry, type TopologySource } from '../simulation/topology.ts';
 import type { ClusterClient } from './cluster-client.ts';
@@ -298,7 +298,10 @@ export class TopologyCache implements TopologySource {
       const k = todo.pop()!;
       const o = this.objects.get(k);
       if (!o) continue;
-      for (const [t, id] of compileDeps(k.slice(0, k.indexOf('/')), o)) {
+      const type = k.slice(0, k.indexOf('/'));
+      // A bridge's ports are read only when a packet needs them; once read they stay with it.
+      const loadedPorts = type === T.Network ? (o as unknown as Network).portIds.filter((p) => this.followed.has(key(T.Port, p))).map((p): [string, string] => [T.Port, p]) : [];
+      for (const [t, id] of [...compileDeps(type, o), ...loadedPorts]) {
         const d = key(t, id);
         if (!keep.has(d)) {
           keep.add(d);

@@ -15,14 +15,17 @@ export class StoreSource implements TopologySource {
   private readonly arp = new Map<string, Map<string, string>>();
   private readonly macs = new Map<string, MacEntry[]>();
   private readonly learned = new Map<string, Route[]>();
-  /** Objects read, for the trace's answer and its cost. */
-  reads = 0;
+  /** Objects asked for and not loaded yet: the next `loadWanted` reads them together. */
+  private readonly wanted = new Map<string, [string, string]>();
 
   constructor(private readonly store: Store) {}
 
   object<X>(type: string, id: string): X | null {
     const v = this.objects.get(`${type}/${id}`);
-    if (v === undefined) throw new NotYet(type, id);
+    if (v === undefined) {
+      this.wanted.set(`${type}/${id}`, [type, id]);
+      throw new NotYet(type, id);
+    }
     return v as X | null;
   }
 
@@ -38,15 +41,15 @@ export class StoreSource implements TopologySource {
     return this.learned.get(router) ?? [];
   }
 
-  /** Reads an object and, level by level, what compiling it needs. */
-  async load(type: string, id: string): Promise<void> {
-    let level: [string, string][] = [[type, id]];
+  /** Reads the objects asked for and, level by level, what compiling them needs. */
+  async loadWanted(): Promise<void> {
+    let level = [...this.wanted.values()];
+    this.wanted.clear();
     while (level.length > 0) {
       const fresh = level.filter(([t, i]) => !this.objects.has(`${t}/${i}`));
       for (const [t, i] of fresh) this.objects.set(`${t}/${i}`, null);
       const read = await Promise.all(fresh.map(async ([t, i]) => {
         const o = await this.store.tryGet<{ id: string } & Record<string, unknown>>(t, i);
-        this.reads++;
         this.objects.set(`${t}/${i}`, o);
         if (o && t === T.Network) await this.loadTables(i);
         if (o && t === T.Router) this.learned.set(i, await learnedRoutes(this.store, i));

@@ -19,7 +19,10 @@ export type Op =
   | { kind: 'delete'; type: string; id: string; version: number }
   /** Index entries (indexes.ts), written with the objects they index; a unique key held by another id fails the commit. */
   | { kind: 'indexAdd'; index: string; key: string; id: string; unique: boolean }
-  | { kind: 'indexRemove'; index: string; key: string; id: string; unique: boolean };
+  | { kind: 'indexRemove'; index: string; key: string; id: string; unique: boolean }
+  /** A state key no session owns, written with the objects (a bridge's table entry a translation makes). */
+  | { kind: 'setState'; key: StateKey; value: string }
+  | { kind: 'deleteState'; key: StateKey };
 
 /** A change seen by a watcher: the new value, or null once deleted. */
 export interface Change {
@@ -54,8 +57,8 @@ export interface Backend {
   watchObject(type: string, id: string, listener: (change: Change) => void): Unsubscribe;
   /** Delivers every current object and then every committed change of that type, in order. */
   watchType(type: string, listener: (change: Change) => void): Unsubscribe;
-  /** A number never returned before by this NSDB, whichever cluster node asks. */
-  nextSequence(name: string): Promise<number>;
+  /** The first of `count` consecutive numbers never handed out before by this NSDB, whichever cluster node asks. */
+  reserve(name: string, count: number): Promise<number>;
 
   /** owner: a session id whose end removes the key; null keeps it until deleted. */
   setState(key: StateKey, value: string, owner: string | null): Promise<void>;

@@ -11,6 +11,8 @@ export interface StoreOptions {
   transactionAttempts?: number;
 }
 
+const TUNNEL_KEY_BLOCK = 64;
+
 /** Where the store notes which indexes are complete (a persistent state key per index). */
 const builtKey = (name: string): StateKey => ({ type: 'NsdbIndex', id: name, key: 'built' });
 
@@ -25,6 +27,7 @@ export class Store {
   /** Transactions that lost a race run again one at a time here, so contenders in this process converge. */
   private retries: Promise<unknown> = Promise.resolve();
   readonly counters = { commits: 0, conflicts: 0 };
+  private keys: { next: number; end: number; refill: Promise<void> | null } = { next: 0, end: 0, refill: null };
 
   constructor(
     readonly backend: Backend,
@@ -131,8 +134,19 @@ export class Store {
     return this.backend.watchType(type, listener);
   }
 
-  nextTunnelKey(): Promise<number> {
-    return this.backend.nextSequence('tunnel_keys');
+  /**
+   * A tunnel key no port has had, from a block this process reserved (one NSDB write per
+   * TUNNEL_KEY_BLOCK keys; a block's unused keys are skipped after a restart).
+   */
+  async nextTunnelKey(): Promise<number> {
+    if (this.keys.next >= this.keys.end) {
+      this.keys.refill ??= this.backend.reserve('tunnel_keys', TUNNEL_KEY_BLOCK).then((first) => {
+        this.keys = { next: first, end: first + TUNNEL_KEY_BLOCK, refill: null };
+      });
+      await this.keys.refill;
+      return this.nextTunnelKey();
+    }
+    return this.keys.next++;
   }
 
   setState(key: StateKey, value: string, owner: string | null = null): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Backend, Entity, Obj, Op } from './backend.ts';
+import type { Backend, Entity, Obj, Op, StateKey } from './backend.ts';
 import { BindingIndex, refsOf, type BindingSide } from './bindings.ts';
 import { partOf, type IndexOp, type IndexSet } from './indexes.ts';
 import {
@@ -30,6 +30,8 @@ export class Transaction {
   private readonly entries = new Map<string, Entry>();
   /** The same entries by type. */
   private readonly byType = new Map<string, Map<string, Entry>>();
+  /** State keys to write with the objects: the last value asked for each (null deletes). */
+  private readonly states = new Map<string, { key: StateKey; value: string | null }>();
   private readonly deleting = new Set<string>();
 
   constructor(
@@ -173,6 +175,15 @@ export class Transaction {
     }
   }
 
+  /** Writes a state key no session owns in the same commit as the objects. */
+  setState(key: StateKey, value: string): void {
+    this.states.set(`${key.type}/${key.id}/${key.key}`, { key, value });
+  }
+
+  deleteState(key: StateKey): void {
+    this.states.set(`${key.type}/${key.id}/${key.key}`, { key, value: null });
+  }
+
   /** Makes `target` (on the far side) point back at (type, id). */
   private async bind(type: string, id: string, side: BindingSide, target: string): Promise<void> {
     const e = await this.entry(side.type, target);
@@ -228,6 +239,7 @@ export class Transaction {
         ops.push({ kind: 'delete', type: e.type, id: e.id, version: e.readVersion });
       }
     }
-    return [...removes, ...ops, ...adds];
+    const states: Op[] = [...this.states.values()].map(({ key: k, value }) => (value === null ? { kind: 'deleteState', key: k } : { kind: 'setState', key: k, value }));
+    return [...removes, ...ops, ...adds, ...states];
   }
 }

@@ -62,7 +62,7 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
 
   if (m.etherType === ETH_ARP && m.arpOp === ARP_REQUEST) {
     ctx.seen |= F.ArpOp | F.IpDst;
-    const mac = b.routerIpToMac.get(m.ipDst) ?? b.arpTable.get(m.ipDst);
+    const mac = b.arpTable.get(m.ipDst) ?? b.routerIpToMac.get(m.ipDst);
     if (mac !== undefined) {
       ctx.generated.push({ egressPort: inPort.id, frame: arpReply({ mac: m.ethSrc, ip: m.ipSrc }, { mac, ip: m.ipDst }) });
       ctx.log('arp', b.id, 'ARP request answered by the bridge', b.name);
@@ -76,7 +76,7 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
     if (ctx.trace) ctx.log('bridge', b.id, `flood ${targets.length} ports`, b.name);
   } else {
     ctx.tag(macTag(b, vlan, m.ethDst));
-    const known = b.routerPortByMac.get(m.ethDst) ?? b.staticMacs.get(vlan)?.get(m.ethDst) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
+    const known = b.staticMacs.get(vlan)?.get(m.ethDst) ?? b.routerPortByMac.get(m.ethDst) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
     if (known === inPort.id) {
       ctx.log('bridge', b.id, 'destination is behind the ingress port: drop', b.name);
       return drop('destination MAC is on the ingress port');

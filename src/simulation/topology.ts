@@ -25,19 +25,23 @@ export interface SimPort {
   portGroups: string[];
 }
 
-export interface SimBridge {
+/** The part of a bridge its ports make. */
+interface BridgePorts {
+  /** Ports with no peer, where flooded frames go. */
+  readonly exteriorPorts: string[];
+  /** MAC of a linked router port -> this bridge's port leading to it. */
+  readonly routerPortByMac: Map<number, string>;
+  /** IP of a linked router port -> its MAC (answered from the bridge, as MidoNet does). */
+  readonly routerIpToMac: Map<number, number>;
+}
+
+export interface SimBridge extends BridgePorts {
   id: string;
   tag: string;
   name: string | null;
   adminUp: boolean;
   inFilter: string | null;
   outFilter: string | null;
-  /** Ports with no peer, where flooded frames go. */
-  exteriorPorts: string[];
-  /** MAC of a linked router port -> this bridge's port leading to it. */
-  routerPortByMac: Map<number, string>;
-  /** IP of a linked router port -> its MAC (answered from the bridge, as MidoNet does). */
-  routerIpToMac: Map<number, number>;
   /** The bridge's ARP table (ip4_mac_table), seeded by Neutron or the API. */
   arpTable: Map<number, number>;
   /** Static MAC table entries: vlan -> mac -> port. */
@@ -129,14 +133,14 @@ export class DeviceMissing extends Error {
 
 /**
  * What compiling an object needs besides itself, so a loader fetches it all at once: a bridge's
- * ports and DHCP subnets, a router's ports and routes, a chain's rules, a port's peer and groups,
+ * DHCP subnets (its ports only when a packet needs them), a router's ports and routes, a chain's rules, a port's peer and groups,
  * a stateful group's members (flow state goes to their hosts).
  */
 export function compileDeps(type: string, o: Record<string, unknown>): [string, string][] {
   const ids = (field: string): string[] => (Array.isArray(o[field]) ? (o[field] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
   const one = (field: string): string[] => (typeof o[field] === 'string' ? [o[field] as string] : []);
   switch (type) {
-    case T.Network: return [...ids('portIds').map((id): [string, string] => [T.Port, id]), ...ids('dhcpIds').map((id): [string, string] => [T.Dhcp, id])];
+    case T.Network: return ids('dhcpIds').map((id) => [T.Dhcp, id]);
     case T.Router: return [...ids('portIds').map((id): [string, string] => [T.Port, id]), ...ids('routeIds').map((id): [string, string] => [T.Route, id])];
     case T.Chain: return ids('ruleIds').map((id) => [T.Rule, id]);
     case T.Port: return [...one('peerId').map((id): [string, string] => [T.Port, id]), ...ids('portGroupIds').map((id): [string, string] => [T.PortGroup, id])];
@@ -284,26 +288,6 @@ export class VirtualTopology implements Topology {
   bridge(id: string): SimBridge {
     return this.memo(this.bridges, id, () => {
       const b = this.need<Network>(T.Network, id);
-      const exteriorPorts: string[] = [];
-      const routerPortByMac = new Map<number, string>();
-      const routerIpToMac = new Map<number, number>();
-      for (const pid of b.portIds) {
-        const p = this.maybe<Port>(T.Port, pid);
-        if (!p) continue;
-        if (!p.peerId) {
-          exteriorPorts.push(pid);
-          continue;
-        }
-        const peer = this.maybe<Port>(T.Port, p.peerId);
-        if (peer?.routerId && peer.portMac) {
-          const mac = macFromString(peer.portMac);
-          routerPortByMac.set(mac, pid);
-          for (const s of peer.portSubnet) {
-            const c = parseCidr(s);
-            if (c) routerIpToMac.set(ipToInt(c.address), mac);
-          }
-        }
-      }
       const arpTable = new Map<number, number>();
       for (const [ip, mac] of this.src.arpTable(id) ?? []) arpTable.set(ipToInt(ip), macFromString(mac));
       const staticMacs = new Map<number, Map<number, string>>();
@@ -317,6 +301,10 @@ export class VirtualTopology implements Topology {
         const x = this.maybe<Dhcp>(T.Dhcp, d);
         if (x?.enabled) dhcp.push(x);
       }
+      // A bridge of a whole cloud's gateways has thousands of ports: they are read only when a
+      // packet floods or needs a router port the MAC and ARP tables do not name.
+      let ports: BridgePorts | null = null;
+      const portsOf = () => (ports ??= this.bridgePorts(b));
       return {
         id,
         tag: `d:${id}`,
@@ -324,15 +312,60 @@ export class VirtualTopology implements Topology {
         adminUp: b.adminStateUp,
         inFilter: b.inboundFilterId,
         outFilter: b.outboundFilterId,
-        exteriorPorts,
-        routerPortByMac,
-        routerIpToMac,
+        get exteriorPorts() {
+          return portsOf().exteriorPorts;
+        },
+        get routerPortByMac() {
+          return portsOf().routerPortByMac;
+        },
+        get routerIpToMac() {
+          return portsOf().routerIpToMac;
+        },
         arpTable,
         staticMacs,
         macTags: new Map(),
         dhcp,
       };
     });
+  }
+
+  /**
+   * What a bridge's ports make of it: where floods go, and its linked router ports. Every port
+   * missing is asked for before waiting, so they arrive together.
+   */
+  private bridgePorts(b: Network): BridgePorts {
+    const exteriorPorts: string[] = [];
+    const routerPortByMac = new Map<number, string>();
+    const routerIpToMac = new Map<number, number>();
+    let missing: NotYet | null = null;
+    const read = (pid: string): Port | null => {
+      try {
+        return this.maybe<Port>(T.Port, pid);
+      } catch (err) {
+        if (!(err instanceof NotYet)) throw err;
+        missing ??= err;
+        return null;
+      }
+    };
+    const linked: [string, string][] = [];
+    for (const pid of b.portIds) {
+      const p = read(pid);
+      if (!p) continue;
+      if (p.peerId) linked.push([pid, p.peerId]);
+      else exteriorPorts.push(pid);
+    }
+    for (const [pid, peerId] of linked) {
+      const peer = read(peerId);
+      if (!peer?.routerId || !peer.portMac) continue;
+      const mac = macFromString(peer.portMac);
+      routerPortByMac.set(mac, pid);
+      for (const s of peer.portSubnet) {
+        const c = parseCidr(s);
+        if (c) routerIpToMac.set(ipToInt(c.address), mac);
+      }
+    }
+    if (missing) throw missing;
+    return { exteriorPorts, routerPortByMac, routerIpToMac };
   }
 
   router(id: string): SimRouter {

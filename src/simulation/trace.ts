@@ -61,7 +61,7 @@ function defaults(d: PacketDescription, topo: Topology): { src: number; dst: num
     src: pick(d.ethSrc, () => macForPort(d.inPort)),
     dst: pick(d.ethDst, () => {
       if (dstIp === null || d.proto === 'arp') return BROADCAST_MAC;
-      const known = bridge.routerIpToMac.get(dstIp) ?? bridge.arpTable.get(dstIp);
+      const known = bridge.arpTable.get(dstIp) ?? bridge.routerIpToMac.get(dstIp);
       if (known !== undefined) return known;
       // Off-subnet: the router port on this bridge whose subnet holds the source.
       for (const [ip, mac] of bridge.routerIpToMac) {

@@ -28,21 +28,14 @@ export interface Writer {
 
 /**
  * The Neutron API's one implementation, behind both fronts: each write checks its input, stores
- * the Neutron object and its MidoNet translation in one NSDB transaction, then writes the bridge
- * table entries.
+ * the Neutron object, its MidoNet translation and the bridge table entries in one NSDB transaction.
  */
 export class NeutronService {
   constructor(private readonly store: Store) {}
 
-  /** One write: a transaction (run again if it loses a race with another writer), then its state keys. */
-  private async run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
-    let t: Translation | null = null;
-    const result = await this.store.tx(async (tx) => {
-      t = new Translation(tx, this.store);
-      return body({ t, tenant: who.tenant, trusted: who.trusted, now: timestamp() });
-    });
-    await (t as Translation | null)?.flush();
-    return result;
+  /** One write: one transaction, run again if it loses a race with another writer. */
+  private run<R>(who: Writer, body: (op: Op) => Promise<R>): Promise<R> {
+    return this.store.tx((tx) => body({ t: new Translation(tx, this.store), tenant: who.tenant, trusted: who.trusted, now: timestamp() }));
   }
 
   private handler(resource: string): Handler {

@@ -72,6 +72,7 @@ export class LmdbBackend implements Backend {
           if (failure) return ABORT;
           continue;
         }
+        if (op.kind === 'setState' || op.kind === 'deleteState') continue;
         const cur = this.db.getEntry(modelKey(op.type, op.id));
         if (op.kind === 'create') {
           if (cur) failure = new ObjectExistsError(op.type, op.id);
@@ -91,6 +92,12 @@ export class LmdbBackend implements Backend {
           else if (!op.unique || this.db.get(k) === op.id) this.db.remove(k);
           continue;
         }
+        if (op.kind === 'setState' || op.kind === 'deleteState') {
+          const k = stateKey(op.key);
+          if (op.kind === 'setState') this.db.put(k, op.value);
+          else this.db.remove(k);
+          continue;
+        }
         const k = modelKey(op.type, op.id);
         if (op.kind === 'delete') {
           this.db.remove(k);
@@ -104,6 +111,12 @@ export class LmdbBackend implements Backend {
     });
     if (result === ABORT) throw failure ?? new ConcurrentModificationError('aborted');
     this.deliver(seq, changes);
+    for (const op of ops) {
+      if (op.kind !== 'setState' && op.kind !== 'deleteState') continue;
+      const k = stateKey(op.key);
+      this.ephemeral.delete(k);
+      this.emitState(k, op.kind === 'setState' ? op.value : null);
+    }
   }
 
   async lookup(index: string, key: string, unique: boolean): Promise<string[]> {
@@ -158,12 +171,12 @@ export class LmdbBackend implements Backend {
     return off;
   }
 
-  async nextSequence(name: string): Promise<number> {
+  async reserve(name: string, count: number): Promise<number> {
     const k = `q/seq/${name}`;
     return this.db.transaction(() => {
-      const n = ((this.db.get(k) as number | undefined) ?? 0) + 1;
-      this.db.put(k, n);
-      return n;
+      const first = ((this.db.get(k) as number | undefined) ?? 0) + 1;
+      this.db.put(k, first + count - 1);
+      return first;
     });
   }
 

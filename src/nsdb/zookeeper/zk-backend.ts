@@ -141,15 +141,30 @@ export class ZkBackend implements Backend {
   }
 
   async commit(ops: Op[]): Promise<void> {
+    // ZooKeeper's multi cannot create-or-set: state keys are looked at first (a change meanwhile fails the multi, and it runs again).
+    const exists = new Map<string, boolean>();
     for (const op of ops) {
       if (op.kind === 'create') await this.mkdirp(this.typeDir(op.type));
       else if (op.kind === 'indexAdd') {
         const p = this.indexPath(op.index, op.key);
         await this.mkdirp(op.unique ? p.slice(0, p.lastIndexOf('/')) : p);
+      } else if (op.kind === 'setState' || op.kind === 'deleteState') {
+        const p = this.statePath(op.key);
+        if (op.kind === 'setState') await this.mkdirp(p.slice(0, p.lastIndexOf('/')));
+        exists.set(p, (await this.getData(p)) !== null);
       }
     }
     const t = this.client.transaction();
     for (const op of ops) {
+      if (op.kind === 'setState' || op.kind === 'deleteState') {
+        const p = this.statePath(op.key);
+        if (op.kind === 'setState') {
+          if (exists.get(p)) t.setData(p, Buffer.from(op.value), -1);
+          else t.create(p, Buffer.from(op.value), CreateMode.PERSISTENT);
+        } else if (exists.get(p)) t.remove(p, -1);
+        this.track(p, null);
+        continue;
+      }
       if (op.kind === 'indexAdd' || op.kind === 'indexRemove') {
         const p = op.unique ? this.indexPath(op.index, op.key) : `${this.indexPath(op.index, op.key)}/${op.id}`;
         if (op.kind === 'indexAdd') t.create(p, Buffer.from(op.unique ? op.id : ''), CreateMode.PERSISTENT);
@@ -277,13 +292,14 @@ export class ZkBackend implements Backend {
     };
   }
 
-  async nextSequence(name: string): Promise<number> {
+  async reserve(name: string, count: number): Promise<number> {
     const dir = `${this.base}/sequences/${name}`;
     await this.mkdirp(dir);
-    // The parent's sequence counter keeps counting after the node is removed.
+    // The parent's sequence counter keeps counting after the node is removed: each number it
+    // gives stands for a block of `count`.
     const path = await this.call<string>((cb) => this.client.create(`${dir}/k-`, CreateMode.PERSISTENT_SEQUENTIAL, cb));
     await this.call<void>((cb) => this.client.remove(path, -1, (e) => cb(e, undefined)));
-    return Number(path.slice(path.lastIndexOf('-') + 1)) + 1;
+    return Number(path.slice(path.lastIndexOf('-') + 1)) * count + 1;
   }
 
   async setState(key: StateKey, value: string, owner: string | null): Promise<void> {

@@ -70,8 +70,8 @@ export function traceRoutes(): Route[] {
               const state = new SimState();
               for (const [router, ip, mac] of learned) state.arp.learn(router, ip, mac, now);
               const { report, result } = trace(desc, topo, state, now);
-              if (result.action === 'notYet' && result.missing) {
-                await src.load(result.missing.type, result.missing.id);
+              if (result.action === 'notYet') {
+                await src.loadWanted();
                 continue;
               }
               const wait = result.parkedOn;
@@ -82,7 +82,7 @@ export function traceRoutes(): Route[] {
               }
               return ok(report);
             } catch (err) {
-              if (err instanceof NotYet) await src.load(err.type, err.id);
+              if (err instanceof NotYet) await src.loadWanted();
               else if (err instanceof TraceInputError) throw new ApiError(400, err.message);
               else if (err instanceof DeviceMissing) throw new ApiError(404, `${err.type} ${err.id} not found`);
               else throw err;

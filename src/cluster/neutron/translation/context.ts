@@ -10,12 +10,10 @@ import type { Flat } from '../../../conf/hocon.ts';
 export type RuleSpec = Partial<Rule> & Pick<Rule, 'type'>;
 
 /**
- * One Neutron write being translated: the NSDB transaction that holds the Neutron object and every
- * MidoNet object derived from it, plus the bridge table entries (state keys, not transactional)
- * to write once the transaction has committed.
+ * One Neutron write being translated: the NSDB transaction that holds the Neutron object, every
+ * MidoNet object derived from it and the bridge table entries it makes.
  */
 export class Translation {
-  readonly after: (() => Promise<void>)[] = [];
   private conf: Promise<Flat> | null = null;
 
   constructor(
@@ -33,17 +31,13 @@ export class Translation {
     return this.store.nextTunnelKey();
   }
 
+  /** A bridge table entry, written in the same commit as the objects. */
   setState(key: StateKey, value: string): void {
-    this.after.push(() => this.store.setState(key, value));
+    this.tx.setState(key, value);
   }
 
   deleteState(key: StateKey): void {
-    this.after.push(() => this.store.deleteState(key));
-  }
-
-  /** Runs the state writes; called after the commit. */
-  async flush(): Promise<void> {
-    for (const run of this.after) await run();
+    this.tx.deleteState(key);
   }
 
   async ensureChain(id: string, name: string, tenantId: string | null): Promise<void> {
