@@ -244,6 +244,9 @@ try {
     const net = (await must('POST', `${neutron}/networks`, { network: { name: 'public', 'router:external': true } })).json.network;
     const sub = (await must('POST', `${neutron}/subnets`, { subnet: { network_id: net.id, cidr: '100.64.0.0/16', ip_version: 4 } })).json.subnet;
     external = { net: net.id, subnet: sub.id };
+    // The provider's edge router holds the external subnet's gateway address, as the seeds build it.
+    const edge = (await must('POST', `${neutron}/routers`, { router: { name: 'edge' } })).json.router;
+    await must('PUT', `${neutron}/routers/${edge.id}/add_router_interface`, { subnet_id: sub.id });
     for (let k = 0; k < AGENTS; k++) agents.push(await VirtualAgent.start(api, dir, `agent-${k}`));
   }
   let built = 0;

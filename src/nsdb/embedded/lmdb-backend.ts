@@ -29,7 +29,8 @@ export class LmdbBackend implements Backend {
   private readonly ephemeral = new Map<string, { value: string; owner: string }>();
 
   constructor(path: string) {
-    this.db = open({ path, useVersions: true, compression: false });
+    // Records share their field names (msgpack structures kept in the store): a rule is its values, not 60 names again.
+    this.db = open({ path, useVersions: true, compression: false, sharedStructuresKey: Symbol.for('structures') });
     this.commitSeq = (this.db.get('q/commit') as number | undefined) ?? 0;
     this.nextToDeliver = this.commitSeq + 1;
   }
