@@ -29,9 +29,9 @@ export function applyAgentConfig(c: Flat, wf: PacketWorkflow): void {
 }
 
 /** Fetches the host's configuration in force (mn-conf: schema < default < template < host). */
-export async function fetchAgentConfig(api: string, hostId: string): Promise<Flat | null> {
+export async function fetchAgentConfig(api: string, hostId: string, auth: Record<string, string> = {}): Promise<Flat | null> {
   try {
-    const r = await fetch(`${api}/conf/runtime/${hostId}`, { headers: { accept: 'text/plain' } });
+    const r = await fetch(`${api}/conf/runtime/${hostId}`, { headers: { accept: 'text/plain', ...auth } });
     return r.status === 200 ? await parseHocon(await r.text()) : null;
   } catch {
     return null;

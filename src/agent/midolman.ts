@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readCredentialsFile } from '../conf/credentials.ts';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NT, type NPort } from '../model/neutron.ts';
@@ -20,7 +22,9 @@ import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
                 [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]
-                [--datapath userspace|none] [--device-idle SECONDS]`;
+                [--credentials FILE] [--datapath userspace|none] [--device-idle SECONDS]
+--credentials: the host's own login for a cluster with authentication (username= and password=
+lines, or token=; default /etc/midolman/credentials when it exists).`;
 
 class AgentError extends Error {}
 
@@ -33,12 +37,21 @@ function removeStaleSpeakers(prefix: string): void {
   for (const ns of names) if (ns.startsWith(prefix)) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
 }
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${base}${path}`, {
+/** Where an agent finds its credential when none is named (MidoNet's agents had none: ZooKeeper was open). */
+const DEFAULT_CREDENTIALS = '/etc/midolman/credentials';
+
+/** A call to the MidoNet API with the host's token; logs in again once if the token was refused. */
+async function api(client: ClusterClient, method: string, path: string, body?: unknown): Promise<Response> {
+  const base = client.current;
+  const send = async () => fetch(`${base}${path}`, {
     method,
-    headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}), ...(await client.token(base).headers()) },
     body: body ? JSON.stringify(body) : undefined,
   });
+  const r = await send();
+  if (r.status !== 401) return r;
+  client.token(base).forget();
+  return send();
 }
 
 /** The agent: registers the host, binds its ports, simulates and forwards their traffic. */
@@ -53,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
       'binding-socket': { type: 'string', default: DEFAULT_BINDING_SOCKET },
       'host-name': { type: 'string', default: hostname() },
       datapath: { type: 'string', default: 'userspace' },
+      credentials: { type: 'string', default: process.env.MIDOLMAN_CREDENTIALS },
       'device-idle': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -68,7 +82,9 @@ export async function main(argv: string[]): Promise<void> {
   if (!(deviceIdleMs > 0)) throw new AgentError(`bad --device-idle ${values['device-idle']}`);
   const virtual = values.datapath === 'none';
   const hostId = loadHostId(values['host-id-file']!);
-  const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean));
+  const credentialsFile = values.credentials ?? (existsSync(DEFAULT_CREDENTIALS) ? DEFAULT_CREDENTIALS : null);
+  const credentials = credentialsFile ? readCredentialsFile(credentialsFile) : null;
+  const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean), credentials);
 
   let workflow: PacketWorkflow;
   let metadata: MetadataService;
@@ -170,10 +186,9 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   async function register(): Promise<void> {
-    const base = client.current;
-    const r = await api(base, 'GET', `/hosts/${hostId}`);
+    const r = await api(client, 'GET', `/hosts/${hostId}`);
     if (r.status === 404) {
-      const c = await api(base, 'POST', '/hosts', { id: hostId, name: values['host-name'] });
+      const c = await api(client, 'POST', '/hosts', { id: hostId, name: values['host-name'] });
       if (c.status !== 201 && c.status !== 409) throw new AgentError(`host registration failed: ${c.status} ${await c.text()}`);
     } else if (r.status !== 200) throw new AgentError(`host lookup failed: ${r.status}`);
   }
@@ -208,11 +223,11 @@ export async function main(argv: string[]): Promise<void> {
       bgp: bgp.counters,
     }),
     bind: async (portId: string, interfaceName: string) => {
-      const r = await api(client.current, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
+      const r = await api(client, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
       if (r.status !== 201) throw new Error(`bind failed: ${r.status} ${await r.text()}`);
     },
     unbind: async (portId: string) => {
-      const r = await api(client.current, 'DELETE', `/hosts/${hostId}/ports/${portId}`);
+      const r = await api(client, 'DELETE', `/hosts/${hostId}/ports/${portId}`);
       if (r.status !== 204 && r.status !== 404) throw new Error(`unbind failed: ${r.status} ${await r.text()}`);
     },
     ...(nullDp ? { inject: (portId: string, bytes: Uint8Array) => nullDp.inject(portId, bytes) } : {}),
@@ -225,7 +240,7 @@ export async function main(argv: string[]): Promise<void> {
   // Settings from mn-conf, applied as they change (polled; MidoNet watches them in ZooKeeper).
   let config: Record<string, unknown> = {};
   const refreshConfig = async () => {
-    const c = await fetchAgentConfig(client.current, hostId);
+    const c = await fetchAgentConfig(client.current, hostId, await client.token().headers().catch(() => ({})));
     if (c) {
       config = c;
       applyAgentConfig(c, workflow);

@@ -1,4 +1,4 @@
-import type { TopologyMessage } from '../cluster/topology-service.ts';
+import type { TopologyMessage } from '../model/topology-protocol.ts';
 import { isMac } from '../model/net.ts';
 import { NT } from '../model/neutron.ts';
 import { readLearnedRoute } from '../model/state-keys.ts';

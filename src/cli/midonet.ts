@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { messageOfErrorBody } from '../cluster/api/errors.ts';
+import { ApiToken, toolCredentials } from '../conf/credentials.ts';
 import type { TraceReport } from '../simulation/trace.ts';
 
 const USAGE = `usage: midonet trace --in-port PORT --src-ip A --dst-ip B [--proto tcp|udp|icmp|arp|N]
@@ -17,13 +18,6 @@ const num = (v: string | undefined, name: string): number | undefined => {
   return Number(v);
 };
 
-async function login(url: string, user: string, password: string): Promise<string> {
-  const r = await fetch(`${url}/login`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
-  if (r.status !== 200) throw new CliError(`login to ${url} failed (${r.status})`);
-  const cookie = r.headers.get('set-cookie') ?? '';
-  return /sessionId=([^;]+)/.exec(cookie)?.[1] ?? '';
-}
-
 async function traceCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -33,7 +27,7 @@ async function traceCommand(args: string[]): Promise<void> {
       vlan: { type: 'string' }, ttl: { type: 'string' }, 'tcp-flags': { type: 'string' }, 'icmp-type': { type: 'string' },
       'icmp-code': { type: 'string' }, fragment: { type: 'string' }, minimal: { type: 'boolean' }, json: { type: 'boolean' },
       'midonet-url': { type: 'string', default: process.env.MIDO_API_URL ?? 'http://localhost:8181/midonet-api' },
-      user: { type: 'string', short: 'u', default: process.env.MIDO_USER }, password: { type: 'string', short: 'p', default: process.env.MIDO_PASSWORD },
+      user: { type: 'string', short: 'u' }, password: { type: 'string', short: 'p' },
     },
   });
   if (!values['in-port']) throw new CliError('--in-port is required');
@@ -46,7 +40,11 @@ async function traceCommand(args: string[]): Promise<void> {
   };
   const url = values['midonet-url']!.replace(/\/$/, '');
   const headers: Record<string, string> = { 'content-type': 'application/vnd.org.midonet.PacketTrace-v1+json', accept: 'application/json' };
-  if (values.user) headers['x-auth-token'] = await login(url, values.user, values.password ?? '');
+  try {
+    Object.assign(headers, await new ApiToken(url, toolCredentials(values.user, values.password)).headers());
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
   let r: Response;
   try {
     r = await fetch(`${url}/trace`, { method: 'POST', headers, body: JSON.stringify(body) });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from '../agent/host-id.ts';
 import { HttpConf } from '../conf/conf-client.ts';
+import { toolCredentials } from '../conf/credentials.ts';
 import { StoreConf, type ConfAccess } from '../conf/conf-store.ts';
 import { parseHocon, renderHocon, type Flat } from '../conf/hocon.ts';
 import { SCHEMA } from '../conf/schema.ts';
@@ -17,7 +18,8 @@ const USAGE = `usage: mn-conf COMMAND [options]
   hosts | doc [KEY]
 HOST is a host id or "local". The NSDB: [zookeeper] zookeeper_hosts in /etc/midonet/midonet.conf or
 /etc/midolman/midolman.conf, or MIDO_ZOOKEEPER_HOSTS; without ZooKeeper, the cluster at
-MIDONET_CLUSTER_URL (default http://127.0.0.1:8181/midonet-api).`;
+MIDONET_CLUSTER_URL (default http://127.0.0.1:8181/midonet-api), with the credentials of
+MIDO_TOKEN_FILE, MIDO_USER and MIDO_PASSWORD, or ~/.midonetrc [cli] username and password.`;
 
 class UsageError extends Error {}
 
@@ -151,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
       conf = new StoreConf(store);
       close = () => store.close();
     } else {
-      conf = new HttpConf((process.env.MIDONET_CLUSTER_URL ?? 'http://127.0.0.1:8181/midonet-api').replace(/\/$/, ''));
+      conf = new HttpConf((process.env.MIDONET_CLUSTER_URL ?? 'http://127.0.0.1:8181/midonet-api').replace(/\/$/, ''), toolCredentials());
     }
     const out = await command(conf, cmd, rest);
     if (out) console.log(out);

@@ -36,9 +36,9 @@ export async function main(argv: string[]): Promise<void> {
   const conf = await new StoreConf(store).runtime(null);
   const port = Number(values.port ?? conf['cluster.rest_api.http_port'] ?? 8181);
   const host = String(values.host ?? conf['cluster.rest_api.http_host'] ?? '0.0.0.0');
-  const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file']) : new MockAuthService();
+  const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file'], store) : new MockAuthService();
   const app = buildApi({ store, auth });
-  const topology = attachTopologyService(app.server, store);
+  const topology = attachTopologyService(app.server, store, auth);
   await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
   console.log(`midonet-cluster: MidoNet API on http://${host}:${port}/midonet-api (${where})`);

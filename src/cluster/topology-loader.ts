@@ -60,12 +60,10 @@ export class StoreSource implements TopologySource {
   }
 
   private async loadTables(bridge: string): Promise<void> {
-    const ips = await this.store.listState(arpTableKey(bridge));
-    const macs = await Promise.all(ips.map((ip) => this.store.getState(arpTableKey(bridge, ip))));
-    this.arp.set(bridge, new Map(ips.flatMap((ip, i) => (macs[i] ? [[ip, macs[i]] as [string, string]] : []))));
+    this.arp.set(bridge, new Map(await this.store.stateDir(arpTableKey(bridge))));
     const entries: MacEntry[] = [];
     for (const vlan of await this.store.listState({ type: T.Network, id: bridge, key: 'mac_table' })) {
-      for (const e of await this.store.listState(macTableKey(bridge, Number(vlan), ''))) {
+      for (const [e] of await this.store.stateDir(macTableKey(bridge, Number(vlan), ''))) {
         const [mac, port] = e.split('_');
         if (mac && port) entries.push({ vlan: Number(vlan), mac, port });
       }

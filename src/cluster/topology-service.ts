@@ -4,27 +4,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Change, StateKey, Unsubscribe } from '../nsdb/backend.ts';
 import type { Store } from '../nsdb/store.ts';
+import { TOPOLOGY_PATH, type TopologyMessage, type TopologyRequest } from '../model/topology-protocol.ts';
+import type { AuthService, User } from './api/auth.ts';
+import { tokenOf } from './api/server.ts';
+import { mayConnect, readRefusal, writeRefusal } from './topology/stream-policy.ts';
 
-export const TOPOLOGY_PATH = '/topology';
-
-/** What a subscriber sends. `req` is echoed in the ack or error so clients can match answers. */
-export type TopologyRequest =
-  | { op: 'watch'; req?: number; type: string; id: string }
-  | { op: 'watchType'; req?: number; type: string }
-  /** Ends a subscription: of an object (id), a type (no id), a state key (key) or a state directory (key, dir). */
-  | { op: 'unwatch'; req?: number; type: string; id?: string; key?: string; dir?: boolean }
-  | { op: 'watchState'; req?: number; type: string; id: string; key: string }
-  | { op: 'watchStateDir'; req?: number; type: string; id: string; key: string }
-  | { op: 'setState'; req?: number; type: string; id: string; key: string; value: string }
-  | { op: 'deleteState'; req?: number; type: string; id: string; key: string };
-
-/** What the service sends: acks, object updates/deletes in commit order, state values, errors. */
-export type TopologyMessage =
-  | { op: 'ack'; req?: number }
-  | { op: 'error'; req?: number; message: string }
-  | { op: 'update'; type: string; id: string; version: number; value: unknown }
-  | { op: 'delete'; type: string; id: string }
-  | { op: 'state'; type: string; id: string; key: string; value: string | null };
+export { TOPOLOGY_PATH };
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512;
 
@@ -37,21 +22,25 @@ function parse(m: Record<string, unknown>): TopologyRequest {
     case 'watchType': need('type'); break;
     case 'unwatch': need('type'); break;
     case 'watchState': case 'watchStateDir': case 'deleteState': need('type', 'id', 'key'); break;
-    case 'setState': need('type', 'id', 'key'); if (typeof m.value !== 'string') throw new Error('setState: value must be a string'); break;
+    case 'setState': case 'claimState': need('type', 'id', 'key'); if (typeof m.value !== 'string') throw new Error(`${m.op}: value must be a string`); break;
     default: throw new Error(`unknown op ${JSON.stringify(m.op)}`);
   }
   if (m.req !== undefined && typeof m.req !== 'number') throw new Error('req must be a number');
   return m as unknown as TopologyRequest;
 }
 
-/** One agent's connection: its subscriptions and the state keys it owns. */
+/** One agent's connection: who it is, its subscriptions and the state keys it owns. */
 class Session {
   readonly id = `ws-${randomUUID()}`;
   private readonly subs = new Map<string, Unsubscribe>();
+  /** Keys this connection set or claimed: the ones a host may delete. */
+  private readonly owns = new Set<string>();
+  alive = true;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly store: Store,
+    readonly user: User,
   ) {}
 
   send(m: TopologyMessage): void {
@@ -79,7 +68,11 @@ class Session {
       return;
     }
     try {
+      const refused = readRefusal(this.user, m.op, m.type);
+      if (refused) throw new Error(refused);
       const state: StateKey | null = m.op !== 'unwatch' && 'key' in m ? { type: m.type, id: m.id, key: m.key } : null;
+      const name = state ? `${state.type}/${state.id}/${state.key}` : '';
+      let answer: string | undefined;
       switch (m.op) {
         case 'watch':
           this.subscribe(`o/${m.type}/${m.id}`, () => this.store.watch(m.type, m.id, this.onChange));
@@ -101,17 +94,28 @@ class Session {
         case 'watchStateDir':
           // Each key below arrives as a state message of its own, as if watched one by one.
           this.subscribe(`d/${m.type}/${m.id}/${m.key}`, () =>
-            this.store.watchStateDir(state!, (name, value) => this.send({ op: 'state', type: m.type, id: m.id, key: `${m.key}/${name}`, value })),
+            this.store.watchStateDir(state!, (n, value) => this.send({ op: 'state', type: m.type, id: m.id, key: `${m.key}/${n}`, value })),
           );
           break;
         case 'setState':
-          await this.store.setState(state!, m.value, this.id);
+        case 'claimState': {
+          const why = await writeRefusal(this.store, this.user, state!, m.value);
+          if (why) throw new Error(why);
+          if (m.op === 'setState') await this.store.setState(state!, m.value, this.id);
+          else answer = (await this.store.claimState(state!, m.value, this.id)) ? 'claimed' : 'taken';
+          if (answer !== 'taken') this.owns.add(name);
           break;
-        case 'deleteState':
+        }
+        case 'deleteState': {
+          if (!this.user.roles.includes('admin') && !this.owns.has(name)) throw new Error(`${name} is not held by this connection`);
+          const why = await writeRefusal(this.store, this.user, state!, null);
+          if (why) throw new Error(why);
           await this.store.deleteState(state!);
+          this.owns.delete(name);
           break;
+        }
       }
-      this.send({ op: 'ack', req: m.req });
+      this.send({ op: 'ack', req: m.req, ...(answer ? { value: answer } : {}) });
     } catch (err) {
       this.send({ op: 'error', req: m.req, message: (err as Error).message });
     }
@@ -124,38 +128,61 @@ class Session {
   }
 }
 
+/** How often the service checks that each agent still answers; one that missed a whole period is cut. */
+const HEARTBEAT_MS = 5_000;
+
 /**
- * The stream agents follow the topology on (design.md §1): subscribe to objects or whole types,
- * get the current values and then every change in order, and own state keys (host alive, port
- * active) that vanish when the connection does.
+ * The stream agents follow the topology on (design.md §1): subscribe to objects, get the current
+ * value and then every change in order, and own state keys (host alive, port active, NAT blocks)
+ * that vanish when the connection does. Open only to the admin and to hosts with their own
+ * credential; a connection that stops answering pings is closed, so a wedged agent's keys go.
  */
-export function attachTopologyService(server: Server, store: Store): { close(): Promise<void> } {
+export function attachTopologyService(server: Server, store: Store, auth: AuthService): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  const sessions = new Set<Session>();
+  const sessions = new Map<WebSocket, Session>();
+  const refuse = (socket: Duplex, status: number, text: string) => {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${text}\n`);
+  };
   server.on('upgrade', (req, socket: Duplex, head) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== TOPOLOGY_PATH) {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session(ws, store);
-      sessions.add(session);
-      // Requests are handled one at a time so acks and updates keep the order they were asked in.
-      let chain = Promise.resolve();
-      ws.on('message', (data) => {
-        chain = chain.then(() => session.handle(data.toString()));
+    void auth.authorize(tokenOf(req)).then((user) => {
+      if (!user) return refuse(socket, 401, 'Unauthorized');
+      if (!mayConnect(user)) return refuse(socket, 403, 'Forbidden');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const session = new Session(ws, store, user);
+        sessions.set(ws, session);
+        ws.on('pong', () => (session.alive = true));
+        // Requests are handled one at a time so acks and updates keep the order they were asked in.
+        let chain = Promise.resolve();
+        ws.on('message', (data) => {
+          chain = chain.then(() => session.handle(data.toString()));
+        });
+        ws.on('close', () => {
+          sessions.delete(ws);
+          chain = chain.then(() => session.close());
+        });
+        ws.on('error', () => ws.terminate());
       });
-      ws.on('close', () => {
-        sessions.delete(session);
-        chain = chain.then(() => session.close());
-      });
-      ws.on('error', () => ws.terminate());
-    });
+    }, () => refuse(socket, 503, 'Service Unavailable'));
   });
+  const heartbeat = setInterval(() => {
+    for (const [ws, session] of sessions) {
+      if (!session.alive) {
+        ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
   return {
     close: async () => {
-      for (const s of sessions) await s.close();
+      clearInterval(heartbeat);
+      for (const s of sessions.values()) await s.close();
       for (const c of wss.clients) c.terminate();
       wss.close();
     },

@@ -1,16 +1,25 @@
 import { messageOfErrorBody } from '../cluster/api/errors.ts';
+import { ApiToken, LoginFailed, type Credentials } from './credentials.ts';
 import type { ConfAccess, ConfKind } from './conf-store.ts';
 import { parseHocon, renderHocon, type Flat } from './hocon.ts';
 
 /** ConfAccess through a cluster's /midonet-api/conf (for the embedded NSDB, which only the cluster opens). */
 export class HttpConf implements ConfAccess {
-  constructor(private readonly base: string) {}
+  private readonly token: ApiToken;
+
+  constructor(
+    private readonly base: string,
+    credentials: Credentials | null = null,
+  ) {
+    this.token = new ApiToken(base, credentials);
+  }
 
   private async call(method: string, path: string, body?: string): Promise<string> {
     let r: Response;
     try {
-      r = await fetch(`${this.base}/conf${path}`, { method, headers: { accept: 'text/plain', 'content-type': 'text/plain' }, body });
-    } catch {
+      r = await fetch(`${this.base}/conf${path}`, { method, headers: { accept: 'text/plain', 'content-type': 'text/plain', ...(await this.token.headers()) }, body });
+    } catch (err) {
+      if (err instanceof LoginFailed) throw err;
       throw new Error(`cannot reach the MidoNet cluster at ${this.base}`);
     }
     const text = await r.text();

@@ -65,7 +65,14 @@ export interface Backend {
   getState(key: StateKey): Promise<string | null>;
   /** Names directly below key (key "" lists the object's top-level keys). */
   listState(key: StateKey): Promise<string[]>;
+  /** The keys directly below key that hold a value, with their values, read together. */
+  stateDir(key: StateKey): Promise<[string, string][]>;
   deleteState(key: StateKey): Promise<void>;
+  /**
+   * Takes a session-owned key only if nobody holds it (or this owner already does): true when
+   * the owner holds it now. A lease that two sessions can never both win.
+   */
+  claimState(key: StateKey, value: string, owner: string): Promise<boolean>;
   /** Ends a session: every key it owns disappears. */
   endSession(owner: string): Promise<void>;
   watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe;

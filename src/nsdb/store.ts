@@ -161,6 +161,14 @@ export class Store {
     return this.backend.listState(key);
   }
 
+  claimState(key: StateKey, value: string, owner: string): Promise<boolean> {
+    return this.backend.claimState(key, value, owner);
+  }
+
+  stateDir(key: StateKey): Promise<[string, string][]> {
+    return this.backend.stateDir(key);
+  }
+
   deleteState(key: StateKey): Promise<void> {
     return this.backend.deleteState(key);
   }

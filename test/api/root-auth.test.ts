@@ -86,7 +86,7 @@ describe('login with a static credentials file', () => {
   let api: ApiFixture;
   let now = Date.now();
   before(async () => {
-    api = await ApiFixture.start(new StaticAuthService({ users: [{ name: 'admin', password: 's3cret' }], tokenLifetime: 60 }, () => now));
+    api = await ApiFixture.start((store) => new StaticAuthService({ users: [{ name: 'admin', password: 's3cret' }], tokenLifetime: 60 }, store, () => now));
   });
   after(() => api.close());
   const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });

@@ -1,44 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WebSocket } from 'ws';
-import type { TopologyMessage } from '../../src/cluster/topology-service.ts';
+import { MockAuthService } from '../../src/cluster/api/auth.ts';
 import { attachTopologyService, TOPOLOGY_PATH } from '../../src/cluster/topology-service.ts';
 import { ApiFixture } from '../helpers/api.ts';
-
-/** A subscriber that records every message in order. */
-class Client {
-  readonly seen: TopologyMessage[] = [];
-  private req = 0;
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => this.seen.push(JSON.parse(d.toString()) as TopologyMessage));
-  }
-
-  static async open(url: string): Promise<Client> {
-    const ws = new WebSocket(url);
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    return new Client(ws);
-  }
-
-  async send(m: Record<string, unknown>): Promise<TopologyMessage> {
-    const req = ++this.req;
-    this.ws.send(JSON.stringify({ ...m, req }));
-    return this.until((s) => s.find((x) => (x.op === 'ack' || x.op === 'error') && x.req === req));
-  }
-
-  async until<X>(pick: (seen: TopologyMessage[]) => X | undefined, ms = 5000): Promise<X> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const x = pick(this.seen);
-      if (x !== undefined) return x;
-      if (Date.now() > end) throw new Error(`timed out; saw ${JSON.stringify(this.seen)}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
+import { StreamClient as Client } from '../helpers/stream-client.ts';
 
 describe('topology service', () => {
   let api: ApiFixture;
@@ -46,7 +11,7 @@ describe('topology service', () => {
   let service: { close(): Promise<void> };
   before(async () => {
     api = await ApiFixture.start();
-    service = attachTopologyService(api.app.server, api.store);
+    service = attachTopologyService(api.app.server, api.store, new MockAuthService());
     await api.app.listen({ port: 0, host: '127.0.0.1' });
     const addr = api.app.server.address();
     url = `ws://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}${TOPOLOGY_PATH}`;

@@ -34,10 +34,11 @@ export class ApiFixture {
     private readonly dir: string,
   ) {}
 
-  static async start(auth: AuthService = new MockAuthService()): Promise<ApiFixture> {
+  /** `auth`: the provider, or how to make it over the fixture's NSDB. */
+  static async start(auth: AuthService | ((store: Store) => AuthService) = new MockAuthService()): Promise<ApiFixture> {
     const dir = mkdtempSync(join(tmpdir(), 'api-'));
     const store = await openStore({ kind: 'embedded', dataDir: dir });
-    const app = buildApi({ store, auth });
+    const app = buildApi({ store, auth: typeof auth === 'function' ? auth(store) : auth });
     await app.ready();
     return new ApiFixture(app, store, dir);
   }

@@ -1,4 +1,5 @@
 import { messageOfErrorBody } from '../../cluster/api/errors.ts';
+import { login } from '../../conf/credentials.ts';
 
 /** The MidoNet REST API as midonet-cli uses it: login, vendor media types, MidoNet's error messages. */
 
@@ -17,11 +18,11 @@ export class ApiClient {
   ) {}
 
   async login(user: string, password: string, project: string | null): Promise<void> {
-    const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
-    if (project) headers['x-auth-project'] = project;
-    const r = await fetch(`${this.base}/login`, { method: 'POST', headers });
-    if (r.status !== 200) throw new ApiFailure(`login failed (${r.status})`);
-    this.token = /sessionId=([^;]+)/.exec(r.headers.get('set-cookie') ?? '')?.[1] ?? null;
+    try {
+      this.token = await login(this.base, { username: user, password, ...(project ? { project } : {}) });
+    } catch (err) {
+      throw new ApiFailure((err as Error).message.replace(/^login to \S+ /, 'login '));
+    }
   }
 
   private async call(method: string, url: string, media: string | null, body?: unknown): Promise<Response> {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { midonetrc } from '../../conf/credentials.ts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,24 +46,6 @@ function askPassword(): Promise<string> {
   });
 }
 
-/** ~/.midonetrc [cli] settings. */
-function readRc(): Record<string, string> {
-  const path = join(homedir(), '.midonetrc');
-  if (!existsSync(path)) return {};
-  const out: Record<string, string> = {};
-  let section = '';
-  for (const raw of readFileSync(path, 'utf8').split('\n')) {
-    const line = raw.trim();
-    const s = /^\[(.+)\]$/.exec(line);
-    if (s) section = s[1]!;
-    else if (section === 'cli') {
-      const kv = /^([\w.]+)\s*[=:]\s*(.*)$/.exec(line);
-      if (kv) out[kv[1]!] = kv[2]!;
-    }
-  }
-  return out;
-}
-
 function complete(session: Session, line: string): [string[], string] {
   const words = splitWords(line);
   const last = line.endsWith(' ') ? '' : (words.at(-1) ?? '');
@@ -100,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`midonet-cli: ${(err as Error).message}`);
     return 2;
   }
-  const rc = readRc();
+  const rc = midonetrc();
   const url = (values['midonet-url'] ?? process.env.MIDO_API_URL ?? rc.api_url ?? 'http://127.0.0.1:8181/midonet-api').replace(/\/$/, '');
   const user = values.user ?? process.env.MIDO_USER ?? rc.username;
   const project = values['project-id'] ?? process.env.MIDO_PROJECT_ID ?? rc.project_id ?? null;

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Store } from '../../nsdb/store.ts';
-import { formatExpiry, type AuthService } from './auth.ts';
+import { formatExpiry, LoginThrottled, type AuthService, type Token, type User } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import type { Ctx, Method, Route } from './http.ts';
 import { accepts, ERROR_TYPE, negotiate, versionOf, vnd } from './media.ts';
@@ -84,11 +84,16 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   app.all(`${API_ROOT}/login`, async (req, reply) => {
     const m = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
     const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    const parts = decoded.split(':');
+    // The password is everything after the first colon: it may hold colons of its own.
+    const colon = decoded.indexOf(':');
     const project = req.headers['x-auth-project'];
-    const token = parts.length === 2
-      ? opts.auth.authenticate(parts[0]!, parts[1]!, typeof project === 'string' ? project : undefined)
-      : null;
+    let token: Token | null = null;
+    try {
+      token = colon > 0 ? await opts.auth.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), typeof project === 'string' ? project : undefined, req.ip) : null;
+    } catch (err) {
+      if (!(err instanceof LoginThrottled)) throw err;
+      return sendError(reply, new ApiError(429, err.message, undefined, { 'retry-after': String(err.retryAfter) }));
+    }
     if (!token) return sendError(reply, unauthorized('Authentication failed: invalid credentials'));
     const expires = token.expires ? formatExpiry(token.expires) : null;
     reply.header('set-cookie', `sessionId=${token.key}${expires ? `; Expires=${expires}` : ''}`);
@@ -111,17 +116,40 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   return app;
 }
 
-function tokenOf(req: FastifyRequest): string | undefined {
+/** The token a request carries: X-Auth-Token, or MidoNet's session cookie. */
+export function tokenOf(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
   const h = req.headers['x-auth-token'];
   if (typeof h === 'string' && h) return h;
-  const cookie = /(?:^|;\s*)sessionId=([^;]+)/.exec(req.headers.cookie ?? '');
+  const c = req.headers.cookie;
+  const cookie = /(?:^|;\s*)sessionId=([^;]+)/.exec(typeof c === 'string' ? c : '');
   return cookie?.[1];
 }
 
+/**
+ * What an agent's own credential may do through the API: register its host, bind and unbind
+ * ports to it, read its configuration. Nothing about other hosts.
+ */
+function hostMayCall(user: User, method: string, path: string, body: unknown): boolean {
+  if (!user.roles.includes('host') || !user.hostId) return false;
+  const own = user.hostId.toLowerCase();
+  const p = path.split('?')[0]!.replace(/\/$/, '').toLowerCase();
+  if (method === 'GET' && (p === '' || p === `/hosts/${own}` || p === `/conf/runtime/${own}` || p === `/hosts/${own}/ports`)) return true;
+  if (method === 'POST' && p === '/hosts') {
+    try {
+      return (JSON.parse(String(body)) as { id?: unknown }).id === user.hostId;
+    } catch {
+      return false;
+    }
+  }
+  return (method === 'POST' && p === `/hosts/${own}/ports`) || (method === 'DELETE' && p.startsWith(`/hosts/${own}/ports/`));
+}
+
 async function dispatch(route: Route, req: FastifyRequest, reply: FastifyReply, opts: ApiOptions): Promise<void> {
-  const user = opts.auth.authorize(tokenOf(req));
+  const user = await opts.auth.authorize(tokenOf(req));
   if (!user) throw unauthorized('Authentication error');
-  if (!user.roles.includes('admin')) throw unauthorized('Only admin users may use this API');
+  if (!user.roles.includes('admin') && !hostMayCall(user, req.method, req.url.slice(API_ROOT.length), req.body)) {
+    throw unauthorized('Only admin users may use this API');
+  }
   const method = req.method.toLowerCase() as Method;
   const endpoint = route[method];
   if (!endpoint) throw new ApiError(405, `Method ${req.method} not allowed`);

@@ -33,7 +33,11 @@ const ip: Check = (v) => (typeof v === 'string' && isIpv4(v) ? v : fail(`${show(
 const ipOrNull: Check = (v) => (v === null ? null : ip(v));
 const cidr: Check = (v) => (typeof v === 'string' && parseCidr(v) ? v : fail(`${show(v)} is not a valid IP subnet`));
 const ipOrCidr: Check = (v) => (typeof v === 'string' && (isIpv4(v) || parseCidr(v)) ? v : fail(`${show(v)} is not a valid IP address or subnet`));
-const mac: Check = (v) => (typeof v === 'string' && isMac(v) ? v.toLowerCase() : fail(`${show(v)} is not a valid MAC address`));
+/** A unicast MAC, as Neutron's validator wants it (a multicast or broadcast address is no port's). */
+const mac: Check = (v) => {
+  if (typeof v !== 'string' || !isMac(v)) return fail(`${show(v)} is not a valid MAC address`);
+  return (parseInt(v.slice(0, 2), 16) & 1) === 1 ? fail(`${show(v)} is not a valid MAC address`) : v.toLowerCase();
+};
 const intIn = (lo: number, hi: number): Check => (v) => {
   const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi ? n : fail(`${show(v)} is not an integer between ${lo} and ${hi}`);

@@ -4,6 +4,7 @@ import { readAttributes } from './attributes.ts';
 import { NOT_FOUND } from './errors.ts';
 import { isNetworkOwned, NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type Standard } from '../../model/neutron.ts';
 import { timestamp, type Handler, type Op } from './resources/common.ts';
+import { checkAccess, checkBody, referencesOf, visible, type Caller } from './policy.ts';
 import { floatingIps } from './resources/floating-ips.ts';
 import { networks } from './resources/networks.ts';
 import { ports } from './resources/ports.ts';
@@ -20,9 +21,8 @@ export type Resource = keyof typeof HANDLERS;
 
 export type Json = Record<string, unknown>;
 
-/** Who writes: the project a new object belongs to, and whether it is the MidoNet plugin's front. */
-export interface Writer {
-  tenant: string;
+/** Who writes: the project a new object belongs to, whether as the admin, and whether it is the MidoNet plugin's front. */
+export interface Writer extends Caller {
   trusted: boolean;
 }
 
@@ -44,12 +44,30 @@ export class NeutronService {
     return h;
   }
 
+  /** The object a caller asks for, within the transaction: 404 unless it may see it, 403 unless it owns it when it must. */
+  private async reach(op: Op, resource: string, id: string, need: 'own' | 'see', who: Caller): Promise<Standard> {
+    const o = await op.t.tx.tryGet<Standard>(this.handler(resource).type, id);
+    checkAccess(resource, id, o as Json | null, need, who);
+    if (!o) throw NOT_FOUND[resource]!(id);
+    return o;
+  }
+
+  /** The caller's body rights (policy.ts) and the objects the body points at. */
+  private async checkInput(op: Op, resource: string, action: 'create' | 'update', input: Json, who: Caller): Promise<void> {
+    checkBody(resource, action, input, who);
+    if (who.admin) return;
+    for (const [res, id, need] of referencesOf(resource, input)) await this.reach(op, res, id, need, who);
+  }
+
   async create(resource: string, bodies: unknown[], who: Writer): Promise<Json[]> {
     const h = this.handler(resource);
     const inputs = bodies.map((b) => readAttributes(resource, b, 'post', who.trusted));
     const made = await this.run(who, async (op) => {
       const out: Standard[] = [];
-      for (const input of inputs) out.push(await h.create(op, input));
+      for (const input of inputs) {
+        await this.checkInput(op, resource, 'create', input, who);
+        out.push(await h.create(op, input));
+      }
       return out;
     });
     return this.renderAll(resource, made);
@@ -59,8 +77,8 @@ export class NeutronService {
     const h = this.handler(resource);
     const input = readAttributes(resource, body, 'put', who.trusted);
     const obj = await this.run(who, async (op) => {
-      const old = await op.t.tx.tryGet<Standard>(h.type, id);
-      if (!old) throw NOT_FOUND[resource]!(id);
+      const old = await this.reach(op, resource, id, 'own', who);
+      await this.checkInput(op, resource, 'update', input, who);
       return h.update(op, old, input);
     });
     return (await this.renderAll(resource, [obj]))[0]!;
@@ -68,29 +86,25 @@ export class NeutronService {
 
   async remove(resource: string, id: string, who: Writer): Promise<void> {
     const h = this.handler(resource);
-    await this.run(who, async (op) => {
-      const obj = await op.t.tx.tryGet<Standard>(h.type, id);
-      if (!obj) throw NOT_FOUND[resource]!(id);
-      await h.remove(op, obj);
-    });
+    await this.run(who, async (op) => h.remove(op, await this.reach(op, resource, id, 'own', who)));
   }
 
-  async get(resource: string, id: string): Promise<Json> {
+  async get(resource: string, id: string, who: Caller): Promise<Json> {
     const obj = await this.store.tryGet<Standard>(this.handler(resource).type, id);
-    if (!obj) throw NOT_FOUND[resource]!(id);
+    if (!obj || !visible(resource, obj as unknown as Json, who)) throw NOT_FOUND[resource]!(id);
     return (await this.renderAll(resource, [obj]))[0]!;
   }
 
-  async list(resource: string): Promise<Json[]> {
-    return this.renderAll(resource, await this.store.getAll<Standard>(this.handler(resource).type));
+  async list(resource: string, who: Caller): Promise<Json[]> {
+    const all = await this.store.getAll<Standard>(this.handler(resource).type);
+    return this.renderAll(resource, all.filter((o) => visible(resource, o as unknown as Json, who)));
   }
 
   /** Replaces an object's tags with what `change` makes of them (standard-attr-tag). */
   async retag(resource: string, id: string, change: (tags: string[]) => string[], who: Writer): Promise<string[]> {
     const h = this.handler(resource);
     return this.run(who, async (op) => {
-      const old = await op.t.tx.tryGet<Standard>(h.type, id);
-      if (!old) throw NOT_FOUND[resource]!(id);
+      const old = await this.reach(op, resource, id, 'own', who);
       const tags = [...new Set(change(old.tags))].sort();
       await op.t.tx.update(h.type, { ...old, tags, updated_at: op.now, revision_number: old.revision_number + 1 });
       return tags;
@@ -98,11 +112,25 @@ export class NeutronService {
   }
 
   addRouterInterface(routerId: string, body: unknown, who: Writer): Promise<RouterInterfaceInfo> {
-    return this.run(who, (op) => addInterface(op, routerId, interfaceBody(body)));
+    return this.run(who, async (op) => {
+      await this.checkInterface(op, routerId, interfaceBody(body), who);
+      return addInterface(op, routerId, interfaceBody(body));
+    });
   }
 
   removeRouterInterface(routerId: string, body: unknown, who: Writer): Promise<RouterInterfaceInfo> {
-    return this.run(who, (op) => removeInterface(op, routerId, interfaceBody(body)));
+    return this.run(who, async (op) => {
+      await this.checkInterface(op, routerId, interfaceBody(body), who);
+      return removeInterface(op, routerId, interfaceBody(body));
+    });
+  }
+
+  /** A router interface is the router owner's business, on its own subnet or port. */
+  private async checkInterface(op: Op, routerId: string, body: Json, who: Caller): Promise<void> {
+    if (who.admin) return;
+    await this.reach(op, 'router', routerId, 'own', who);
+    if (typeof body.subnet_id === 'string') await this.reach(op, 'subnet', body.subnet_id, 'own', who);
+    if (typeof body.port_id === 'string') await this.reach(op, 'port', body.port_id, 'own', who);
   }
 
   /** Objects as Neutron shows them: a group with its rules, a port with MidoNet's view of its status. */

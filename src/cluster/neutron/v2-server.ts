@@ -39,11 +39,16 @@ function versionLink(req: FastifyRequest) {
 
 const users = new WeakMap<FastifyRequest, User>();
 
-/** New objects belong to the project a proxy names, else to the caller's own project. */
+/**
+ * Who calls: the token's project and whether it is the admin's. The admin (and, without
+ * Keystone, everyone) may act for the project a proxy names in X-Project-Id.
+ */
 function writer(req: FastifyRequest): Writer {
+  const user = users.get(req);
+  const admin = user?.roles.includes('admin') ?? false;
   const project = req.headers['x-project-id'] ?? req.headers['x-tenant-id'];
-  const own = users.get(req)?.tenantId || DEFAULT_PROJECT;
-  return { tenant: typeof project === 'string' && project ? project : own, trusted: false };
+  const own = user?.tenantId || DEFAULT_PROJECT;
+  return { tenant: admin && typeof project === 'string' && project ? project : own, admin, trusted: false };
 }
 
 function parse(raw: unknown): Json {
@@ -90,7 +95,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
   app.addHook('onRequest', async (req) => {
     if (req.url === '/' || req.url.startsWith('/?')) return;
     const token = req.headers['x-auth-token'];
-    const user = auth.authorize(typeof token === 'string' ? token : undefined);
+    const user = await auth.authorize(typeof token === 'string' ? token : undefined);
     if (!user) throw new NeutronError(401, 'HTTPUnauthorized', 'Authentication required');
     users.set(req, user);
   });
@@ -115,7 +120,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
     const base = `/v2.0/${c.path}`;
     app.get(base, async (req, reply) => {
       const q = req.query as Query;
-      const { page, next } = paginate(filter(await service.list(c.resource), q), q, (p) => `${origin(req)}${base}?${p}`);
+      const { page, next } = paginate(filter(await service.list(c.resource, writer(req)), q), q, (p) => `${origin(req)}${base}?${p}`);
       const body: Json = { [c.plural]: page.map((o) => project(o, q)) };
       if (next) body[`${c.plural}_links`] = [{ href: next, rel: 'next' }];
       return send(reply, 200, body);
@@ -132,7 +137,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
       return send(reply, 201, { [c.resource]: made });
     });
     app.get(`${base}/:id`, async (req, reply) => {
-      const obj = await service.get(c.resource, (req.params as { id: string }).id);
+      const obj = await service.get(c.resource, (req.params as { id: string }).id, writer(req));
       return send(reply, 200, { [c.resource]: project(obj, req.query as Query) });
     });
     app.put(`${base}/:id`, async (req, reply) => {
@@ -166,8 +171,8 @@ function checkTag(tag: unknown): string {
 /** standard-attr-tag: `/{resource}/{id}/tags[/{tag}]`. */
 function tagRoutes(app: FastifyInstance, service: NeutronService, base: string, resource: string): void {
   type P = { id: string; tag?: string };
-  const current = async (id: string) => ((await service.get(resource, id)).tags as string[] | undefined) ?? [];
-  app.get(`${base}/:id/tags`, async (req, reply) => send(reply, 200, { tags: await current((req.params as P).id) }));
+  const current = async (id: string, req: FastifyRequest) => ((await service.get(resource, id, writer(req))).tags as string[] | undefined) ?? [];
+  app.get(`${base}/:id/tags`, async (req, reply) => send(reply, 200, { tags: await current((req.params as P).id, req) }));
   app.put(`${base}/:id/tags`, async (req, reply) => {
     const tags = parse(req.body).tags;
     if (!Array.isArray(tags)) throw badRequest("Invalid input for tags. Reason: 'tags' must be a list.");
@@ -180,7 +185,7 @@ function tagRoutes(app: FastifyInstance, service: NeutronService, base: string, 
   });
   app.get(`${base}/:id/tags/:tag`, async (req, reply) => {
     const { id, tag } = req.params as P;
-    if (!(await current(id)).includes(tag!)) throw notFound('TagNotFound', `Tag ${tag} could not be found for ${resource} ${id}.`);
+    if (!(await current(id, req)).includes(tag!)) throw notFound('TagNotFound', `Tag ${tag} could not be found for ${resource} ${id}.`);
     return send(reply, 204);
   });
   app.put(`${base}/:id/tags/:tag`, async (req, reply) => {
@@ -191,7 +196,7 @@ function tagRoutes(app: FastifyInstance, service: NeutronService, base: string, 
   });
   app.delete(`${base}/:id/tags/:tag`, async (req, reply) => {
     const { id, tag } = req.params as P;
-    if (!(await current(id)).includes(tag!)) throw notFound('TagNotFound', `Tag ${tag} could not be found for ${resource} ${id}.`);
+    if (!(await current(id, req)).includes(tag!)) throw notFound('TagNotFound', `Tag ${tag} could not be found for ${resource} ${id}.`);
     await service.retag(resource, id, (tags) => tags.filter((x) => x !== tag), writer(req));
     return send(reply, 204);
   });

@@ -4,7 +4,6 @@ import type { Store } from '../../nsdb/store.ts';
 
 /** The routes agents have learned for a router and still hold (values that are not routes left out). */
 export async function learnedRoutes(store: Store, routerId: string): Promise<Route[]> {
-  const names = await store.listState(learnedRouteKey(routerId));
-  const values = await Promise.all(names.map((n) => store.getState(learnedRouteKey(routerId, n))));
-  return values.map((v) => readLearnedRoute(routerId, v)).filter((r): r is Route => r !== null);
+  const entries = await store.stateDir(learnedRouteKey(routerId));
+  return entries.map(([, v]) => readLearnedRoute(routerId, v)).filter((r): r is Route => r !== null);
 }

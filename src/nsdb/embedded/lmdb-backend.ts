@@ -219,6 +219,27 @@ export class LmdbBackend implements Backend {
     return [...names].sort();
   }
 
+  async stateDir(key: StateKey): Promise<[string, string][]> {
+    const prefix = `${stateKey(key)}/`;
+    const out = new Map<string, string>();
+    for (const { key: k, value } of this.db.getRange({ start: prefix, end: `${prefix.slice(0, -1)}0` })) {
+      const name = String(k).slice(prefix.length);
+      if (!name.includes('/') && typeof value === 'string') out.set(name, value);
+    }
+    for (const [k, e] of this.ephemeral) if (k.startsWith(prefix) && !k.slice(prefix.length).includes('/')) out.set(k.slice(prefix.length), e.value);
+    return [...out];
+  }
+
+  async claimState(key: StateKey, value: string, owner: string): Promise<boolean> {
+    const k = stateKey(key);
+    const held = this.ephemeral.get(k);
+    if (held) return held.owner === owner;
+    if (this.db.get(k) !== undefined) return false;
+    this.ephemeral.set(k, { value, owner });
+    this.emitState(k, value);
+    return true;
+  }
+
   async deleteState(key: StateKey): Promise<void> {
     const k = stateKey(key);
     this.ephemeral.delete(k);

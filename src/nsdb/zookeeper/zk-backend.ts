@@ -349,6 +349,27 @@ export class ZkBackend implements Backend {
     return (await this.children(this.statePath(key))).sort();
   }
 
+  async claimState(key: StateKey, value: string, owner: string): Promise<boolean> {
+    const p = this.statePath(key);
+    if (this.owned.get(owner)?.has(p)) return true;
+    await this.mkdirp(p.slice(0, p.lastIndexOf('/')));
+    try {
+      await this.call<string>((cb) => this.client.create(p, Buffer.from(value), CreateMode.EPHEMERAL, cb));
+    } catch (err) {
+      if (codeOf(err) === Exception.NODE_EXISTS) return false;
+      throw err;
+    }
+    this.track(p, owner);
+    return true;
+  }
+
+  async stateDir(key: StateKey): Promise<[string, string][]> {
+    const dir = this.statePath(key);
+    const names = await this.children(dir);
+    const values = await Promise.all(names.map((n) => this.getData(`${dir}/${n}`)));
+    return names.flatMap((n, i): [string, string][] => (values[i] ? [[n, values[i]!.data.toString('utf8')]] : []));
+  }
+
   async deleteState(key: StateKey): Promise<void> {
     const p = this.statePath(key);
     this.track(p, null);
