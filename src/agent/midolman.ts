@@ -17,6 +17,7 @@ import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
 import { BgpService } from './services/bgp.ts';
 import { isSpeakerPort } from './services/bgp-link.ts';
 import { MetadataService } from './services/metadata.ts';
+import { ClusterBlockAllocator } from './nat-blocks.ts';
 import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
@@ -93,7 +94,7 @@ export async function main(argv: string[]): Promise<void> {
     frame: (port, bytes) => {
       if (!bgp.link.take(port, bytes) && !metadata.take(port, bytes)) workflow.onFrame(port, bytes);
     },
-    tunnel: (vni, inner) => workflow.onTunnel(vni, inner),
+    tunnel: (vni, inner, from) => workflow.onTunnel(vni, inner, from),
     batchDone: () => workflow.releaseParked(),
   };
   const nullDp = virtual ? new NullDatapath(handlers) : null;
@@ -130,9 +131,12 @@ export async function main(argv: string[]): Promise<void> {
     deleteState: (type, id, key) => client.deleteState(type, id, key),
   }, stateDir, nsPrefix);
   const byKey = new Map<number, string>();
+  /** Underlay addresses of the hosts sharing a tunnel zone with this one, kept by reconcile. */
+  let peers = new Set<string>();
   const locator: PortLocator = {
     isLocal: (id) => dp.hasPort(id),
     byTunnelKey: (key) => byKey.get(key) ?? null,
+    isPeer: (address) => peers.has(address),
     remote: (id) => {
       const p = cache.get<Port>(T.Port, id);
       if (!p?.hostId || p.hostId === hostId || !cache.activePorts.has(id)) return null;
@@ -145,7 +149,11 @@ export async function main(argv: string[]): Promise<void> {
       return null;
     },
   };
-  workflow = new PacketWorkflow(cache, dp, locator, { flowIdleMs: 60_000, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort });
+  const natBlocks = new ClusterBlockAllocator(client, hostId, (type, id) => {
+    workflow.topologyArrived(type, id);
+    dp.flush();
+  });
+  workflow = new PacketWorkflow(cache, dp, locator, { flowIdleMs: 60_000, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort, natBlocks });
 
   let reported = '';
   /** Brings bindings, active states and the host report in line with the topology and the interfaces. */
@@ -169,6 +177,12 @@ export async function main(argv: string[]): Promise<void> {
         workflow.flows.invalidate(`d:${id}`);
       }
     }
+    const members = new Set<string>();
+    for (const tz of cache.tunnelZones()) {
+      if (tz.type === 'vtep' || !tz.hostIds.includes(hostId)) continue;
+      for (const h of tz.hostIds) if (h !== hostId && tz.hostAddresses[h]) members.add(tz.hostAddresses[h]!);
+    }
+    peers = members;
     byKey.clear();
     for (const p of mine.values()) {
       if (!dp.hasPort(p.id) && present.has(p.interfaceName!)) {
@@ -221,6 +235,7 @@ export async function main(argv: string[]): Promise<void> {
       ports: dp.ports(),
       metadata: metadata.counters,
       bgp: bgp.counters,
+      natBlocks: natBlocks.counters,
     }),
     bind: async (portId: string, interfaceName: string) => {
       const r = await api(client, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });

@@ -5,7 +5,7 @@ import { NotYet } from '../simulation/context.ts';
 import { matchOf } from '../simulation/packet-match.ts';
 import { arpTag } from '../simulation/router.ts';
 import { simulate, simulateGenerated, type SimResult } from '../simulation/simulator.ts';
-import { DEFAULT_SIM_CONFIG, SimState, type SimConfig } from '../simulation/state.ts';
+import { DEFAULT_SIM_CONFIG, SimState, type NatBlockAllocator, type SimConfig } from '../simulation/state.ts';
 import type { Rewrites } from '../simulation/flow-match.ts';
 import type { Datapath } from './datapath/datapath.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
@@ -23,6 +23,8 @@ export interface PortLocator {
   remote(portId: string): { peer: string; vni: number; encap: 'vxlan' | 'gre' } | null;
   /** The local port with this tunnel key. */
   byTunnelKey(key: number): string | null;
+  /** Whether an underlay address is a host sharing a tunnel zone with this one (the only ones whose tunnels count). */
+  isPeer(address: string): boolean;
 }
 
 export interface WorkflowOptions {
@@ -31,6 +33,8 @@ export interface WorkflowOptions {
   maxFlows: number;
   tunnelPort: number;
   sim?: SimConfig;
+  /** Who leases NAT port blocks (cluster-wide in an agent). */
+  natBlocks?: NatBlockAllocator;
 }
 
 const MAX_PARKED = 32;
@@ -55,7 +59,7 @@ export class PacketWorkflow {
   private readonly raw: RawHeaderCache;
   readonly counters = {
     malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0,
-    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0,
+    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0, tunnelForeign: 0,
   };
   private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
   /** Packets waiting for a device to arrive (NotYet), by the device's type/id. */
@@ -71,7 +75,7 @@ export class PacketWorkflow {
     private readonly opts: WorkflowOptions,
   ) {
     // A copy of its own: mn-conf changes are applied to it while the agent runs.
-    this.state = new SimState({ ...(opts.sim ?? DEFAULT_SIM_CONFIG) });
+    this.state = new SimState({ ...(opts.sim ?? DEFAULT_SIM_CONFIG) }, opts.natBlocks);
     this.flows = new FlowTable(opts.maxFlows);
     this.raw = new RawHeaderCache(opts.maxFlows);
     this.state.events.macLearned = (bridge, vlan, mac) => this.flows.invalidate(macTagOf(bridge, vlan, mac));
@@ -282,8 +286,19 @@ export class PacketWorkflow {
     this.dp.tunnel(r.peer, this.opts.tunnelPort, r.vni, bytes, r.encap);
   }
 
-  /** A frame from a peer host: the ingress host already simulated it; hand it to the port. */
-  onTunnel(vni: number, inner: Uint8Array, now = Date.now()): void {
+  /**
+   * A frame from a peer host: the ingress host already simulated it; hand it to the port. Only
+   * hosts sharing a tunnel zone with this one may send frames or flow state this way.
+   */
+  onTunnel(vni: number, inner: Uint8Array, from: string, now = Date.now()): void {
+    if (!this.where.isPeer(from)) {
+      this.counters.tunnelForeign++;
+      return;
+    }
+    this.fromPeer(vni, inner, now);
+  }
+
+  private fromPeer(vni: number, inner: Uint8Array, now: number): void {
     if (vni === FLOW_STATE_VNI) {
       try {
         this.counters.stateReceived += importState(this.state, JSON.parse(Buffer.from(inner).toString('utf8')) as StateEntry[], now);
@@ -295,7 +310,7 @@ export class PacketWorkflow {
     if (vni === MULTI_PORT_VNI) {
       const m = decodeMultiPort(inner);
       if (!m) this.counters.tunnelUnknownKey++;
-      else for (const key of m.keys) this.onTunnel(key, m.frame, now);
+      else for (const key of m.keys) this.fromPeer(key, m.frame, now);
       return;
     }
     const port = this.where.byTunnelKey(vni);

@@ -25,3 +25,6 @@ export type TopologyMessage =
   | { op: 'state'; type: string; id: string; key: string; value: string | null };
 
 export const TOPOLOGY_PATH = '/topology';
+
+/** Where a NAT port block's lease lives (MidoNet: /nat/<device>/<ip>/<block>), held by an agent's session. */
+export const NAT_BLOCK_TYPE = 'NatBlock';

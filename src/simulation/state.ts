@@ -271,7 +271,12 @@ export class NatLeaser {
     if (!l || !bits) return;
     const i = port - block * NAT_BLOCK_SIZE;
     bits[i >>> 5]! &= ~(1 << (i & 31));
-    l.withRoom.add(block);
+    if (bits[0] === 0 && bits[1] === 0) {
+      // A block nobody uses goes back, for any host to lease.
+      l.blocks.delete(block);
+      l.withRoom.delete(block);
+      this.blocks.release(device, ip, block);
+    } else l.withRoom.add(block);
   }
 }
 

@@ -11,10 +11,9 @@ import { readLearnedRoute } from '../../model/state-keys.ts';
 import { T, type Port } from '../../model/types.ts';
 import type { StateKey } from '../../nsdb/backend.ts';
 import type { Store } from '../../nsdb/store.ts';
+import { NAT_BLOCK_TYPE } from '../../model/topology-protocol.ts';
 
 const TOPOLOGY_TYPES = new Set<string>([...Object.values(T), NT.Port]);
-/** Where NAT port blocks are leased (MidoNet: /nat/<device>/<ip>/<block>). */
-export const NAT_BLOCK_TYPE = 'NatBlock';
 const MAX_VALUE = 65536;
 
 const isAdmin = (u: User) => u.roles.includes('admin');
