@@ -18,12 +18,14 @@ import { BgpService } from './services/bgp.ts';
 import { isSpeakerPort } from './services/bgp-link.ts';
 import { MetadataService } from './services/metadata.ts';
 import { ClusterBlockAllocator } from './nat-blocks.ts';
+import { startWatchdog } from './watchdog.ts';
 import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
                 [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]
                 [--credentials FILE] [--datapath userspace|none] [--device-idle SECONDS]
+                [--watchdog SECONDS]
 --credentials: the host's own login for a cluster with authentication (username= and password=
 lines, or token=; default /etc/midolman/credentials when it exists).`;
 
@@ -69,6 +71,7 @@ export async function main(argv: string[]): Promise<void> {
       datapath: { type: 'string', default: 'userspace' },
       credentials: { type: 'string', default: process.env.MIDOLMAN_CREDENTIALS },
       'device-idle': { type: 'string', default: '120' },
+      watchdog: { type: 'string', default: '10' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -82,6 +85,9 @@ export async function main(argv: string[]): Promise<void> {
   const deviceIdleMs = Number(values['device-idle']) * 1000;
   if (!(deviceIdleMs > 0)) throw new AgentError(`bad --device-idle ${values['device-idle']}`);
   const virtual = values.datapath === 'none';
+  const watchdogMs = Number(values.watchdog) * 1000;
+  if (!(watchdogMs > 0)) throw new AgentError(`bad --watchdog ${values.watchdog}`);
+  const watchdog = startWatchdog(watchdogMs);
   const hostId = loadHostId(values['host-id-file']!);
   const credentialsFile = values.credentials ?? (existsSync(DEFAULT_CREDENTIALS) ? DEFAULT_CREDENTIALS : null);
   const credentials = credentialsFile ? readCredentialsFile(credentialsFile) : null;
@@ -281,6 +287,7 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, ${virtual ? 'no datapath' : `VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`}`);
 
   const stop = async () => {
+    watchdog.stop();
     clearInterval(timer);
     bgp.stop();
     metadata.stop();

@@ -7,7 +7,8 @@ import { buildNeutronApi } from './neutron/v2-server.ts';
 import { attachTopologyService } from './topology-service.ts';
 
 const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
-                       [--root-key /midonet] [--auth-file users.json] [--neutron-port 9696 | --neutron-port off]`;
+                       [--root-key /midonet] [--session-timeout 30] [--auth-file users.json]
+                       [--neutron-port 9696 | --neutron-port off]`;
 
 /** Starts the cluster: NSDB, MidoNet REST API and the agents' topology service on one port. */
 export async function main(argv: string[]): Promise<void> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
       zookeeper: { type: 'string', default: process.env.MIDO_ZOOKEEPER_HOSTS },
       'root-key': { type: 'string', default: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? '/midonet' },
       'auth-file': { type: 'string' },
+      'session-timeout': { type: 'string', default: '30' },
       'neutron-port': { type: 'string', default: process.env.MIDONET_NEUTRON_PORT ?? '9696' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -29,8 +31,10 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const nsdb: NsdbOptions = values.zookeeper
-    ? { kind: 'zookeeper', hosts: values.zookeeper, rootKey: values['root-key'] }
+    ? { kind: 'zookeeper', hosts: values.zookeeper, rootKey: values['root-key'], sessionTimeoutMs: Number(values['session-timeout']) * 1000 }
     : { kind: 'embedded', dataDir: values['data-dir']! };
+  // Nothing a request or the NSDB library leaves unhandled may end the cluster: log it and go on.
+  process.on('unhandledRejection', (err) => console.error(`midonet-cluster: unhandled: ${err instanceof Error ? err.message : String(err)}`));
   const store = await openStore(nsdb);
   // Where the API listens: the command line, else mn-conf (read at start, as MidoNet does).
   const conf = await new StoreConf(store).runtime(null);

@@ -42,6 +42,8 @@ export interface StateKey {
 
 export interface Backend {
   readonly name: 'embedded' | 'zookeeper';
+  /** Whether the NSDB can be reached now (a ZooKeeper session lost and not yet renewed cannot). */
+  readonly available: boolean;
   read(type: string, id: string): Promise<Versioned | null>;
   readAll(type: string): Promise<Versioned[]>;
   /**

@@ -45,3 +45,9 @@ export class UniqueViolationError extends ConcurrentModificationError {
 }
 
 export class StorageTimeoutError extends StorageError {}
+
+/** The NSDB cannot be reached now (ZooKeeper session lost, being renewed): try again shortly. */
+export class NsdbUnavailableError extends StorageError {}
+
+/** The NSDB's disk is full: nothing more can be written until space is freed. */
+export class StorageFullError extends StorageError {}

@@ -3,7 +3,9 @@ import {
   NotFoundError,
   ObjectExistsError,
   ObjectReferencedError,
+  NsdbUnavailableError,
   ReferenceConflictError,
+  StorageFullError,
   StorageTimeoutError,
 } from '../../nsdb/errors.ts';
 import { BodyTypeError, type Violation } from '../../model/validation.ts';
@@ -28,6 +30,9 @@ export function validationError(violations: Violation[]): ApiError {
   return new ApiError(400, 'Validation error(s) found', violations);
 }
 
+/** When a client should ask again while the NSDB is away (seconds). */
+const RETRY = { 'retry-after': '5' };
+
 /** Maps anything thrown by a handler to the status MidoNet gives it (its tryTx mapping). */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
@@ -41,7 +46,9 @@ export function toApiError(err: unknown): ApiError {
   ) {
     return new ApiError(409, err.message);
   }
-  if (err instanceof StorageTimeoutError) return new ApiError(503, 'Resource read timeout');
+  if (err instanceof StorageTimeoutError) return new ApiError(503, 'Resource read timeout', undefined, RETRY);
+  if (err instanceof NsdbUnavailableError) return new ApiError(503, `The NSDB is not reachable now: ${err.message}`, undefined, RETRY);
+  if (err instanceof StorageFullError) return new ApiError(507, err.message);
   return new ApiError(500, err instanceof Error ? err.message : String(err));
 }
 

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Store } from '../../nsdb/store.ts';
 import { formatExpiry, LoginThrottled, type AuthService, type Token, type User } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
+import { NsdbUnavailableError } from '../../nsdb/errors.ts';
 import type { Ctx, Method, Route } from './http.ts';
 import { accepts, ERROR_TYPE, negotiate, versionOf, vnd } from './media.ts';
 import { allRoutes } from './resources/index.ts';
@@ -70,7 +71,15 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       reply.header('access-control-allow-headers', 'Origin, X-Auth-Token, X-Auth-Project, Content-Type, Accept, Authorization');
       return reply.code(200).send();
     }
+    // Without the NSDB every answer would be a failure: say so at once, and when to ask again.
+    if (!opts.store.backend.available && req.url.startsWith(API_ROOT)) return sendError(reply, toApiError(new NsdbUnavailableError('its session is being renewed')));
   });
+
+  // For supervisors and load balancers: alive (the process answers), ready (its NSDB answers too).
+  app.get('/healthz', async (_req, reply) => reply.code(200).send({ status: 'alive' }));
+  app.get('/readyz', async (_req, reply) =>
+    opts.store.backend.available ? reply.code(200).send({ status: 'ready', nsdb: opts.store.backend.name }) : reply.code(503).header('retry-after', '5').send({ status: 'not ready', nsdb: 'unreachable' }),
+  );
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : undefined;

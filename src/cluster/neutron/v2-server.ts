@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Store } from '../../nsdb/store.ts';
+import { NsdbUnavailableError } from '../../nsdb/errors.ts';
 import type { AuthService, User } from '../api/auth.ts';
 import { ApiError, toApiError } from '../api/errors.ts';
 import { BODY_LIMIT } from '../api/server.ts';
@@ -86,6 +87,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const e = err.statusCode && err.statusCode < 500 ? new ApiError(err.statusCode, err.message) : toApiError(err);
+    reply.headers(e.headers);
     send(reply, e.status, neutronErrorBody(e));
   });
   app.setNotFoundHandler((_req, reply) => {
@@ -94,6 +96,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, logger = false)
 
   app.addHook('onRequest', async (req) => {
     if (req.url === '/' || req.url.startsWith('/?')) return;
+    if (!store.backend.available) throw new NsdbUnavailableError('its session is being renewed');
     const token = req.headers['x-auth-token'];
     const user = await auth.authorize(typeof token === 'string' ? token : undefined);
     if (!user) throw new NeutronError(401, 'HTTPUnauthorized', 'Authentication required');

@@ -1,10 +1,28 @@
 import { ABORT, open, type RootDatabase } from 'lmdb';
 import type { Backend, Change, Obj, Op, StateKey, Unsubscribe, Versioned } from '../backend.ts';
-import { ConcurrentModificationError, NotFoundError, ObjectExistsError, UniqueViolationError } from '../errors.ts';
+import { ConcurrentModificationError, NotFoundError, ObjectExistsError, StorageFullError, UniqueViolationError } from '../errors.ts';
 import { partOf } from '../indexes.ts';
 import { Listeners, monotonic } from '../watchers.ts';
 
 const modelKey = (type: string, id: string) => `m/${type}/${id}`;
+
+/**
+ * A write LMDB could not put on disk (a full disk, an I/O error) as StorageFullError. LMDB's
+ * error carries a second promise with the cause; it is awaited briefly so the message can say
+ * which, and handled, so it never becomes an unhandled rejection that would end the process.
+ */
+async function written<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const cause = (err as { commitError?: Promise<unknown> }).commitError;
+    if (!cause) throw err;
+    const why = await Promise.race([cause.then(() => null, (e: unknown) => e), new Promise((r) => setTimeout(() => r(null), 200))]);
+    const code = (why as { code?: unknown } | null)?.code;
+    const reason = code === 28 ? 'the disk is full' : code === 5 ? 'an I/O error (is the disk full?)' : 'the write failed';
+    throw new StorageFullError(`The NSDB could not write to its data directory: ${reason}. Nothing was changed; free space and try again.`);
+  }
+}
 const stateKey = (k: StateKey) => `s/${k.type}/${k.id}/${k.key}`;
 /** A unique index key holds its object's id; a shared one has an entry per object below it. */
 const indexKey = (index: string, key: string) => `x/${index}/${key}`;
@@ -17,6 +35,7 @@ const indexKey = (index: string, key: string) => `x/${index}/${key}`;
  */
 export class LmdbBackend implements Backend {
   readonly name = 'embedded' as const;
+  readonly available = true;
   private readonly db: RootDatabase;
   private commitSeq: number;
   private nextToDeliver: number;
@@ -60,7 +79,7 @@ export class LmdbBackend implements Backend {
     let failure: Error | null = null;
     let seq = 0;
     const changes: Change[] = [];
-    const result = await this.db.transaction(() => {
+    const result = await written(this.db.transaction(() => {
       // All checks first: LMDB keeps writes made before a throw, so we only abort by ABORT.
       for (const op of ops) {
         if (op.kind === 'indexRemove' || op.kind === 'indexAdd') {
@@ -109,7 +128,7 @@ export class LmdbBackend implements Backend {
         }
       }
       return seq;
-    });
+    }));
     if (result === ABORT) throw failure ?? new ConcurrentModificationError('aborted');
     this.deliver(seq, changes);
     for (const op of ops) {
@@ -174,18 +193,18 @@ export class LmdbBackend implements Backend {
 
   async reserve(name: string, count: number): Promise<number> {
     const k = `q/seq/${name}`;
-    return this.db.transaction(() => {
+    return written(this.db.transaction(() => {
       const first = ((this.db.get(k) as number | undefined) ?? 0) + 1;
       this.db.put(k, first + count - 1);
       return first;
-    });
+    }));
   }
 
   async setState(key: StateKey, value: string, owner: string | null): Promise<void> {
     const k = stateKey(key);
     if (owner === null) {
       this.ephemeral.delete(k);
-      await this.db.put(k, value);
+      await written(this.db.put(k, value));
     } else {
       this.ephemeral.set(k, { value, owner });
     }
@@ -243,7 +262,7 @@ export class LmdbBackend implements Backend {
   async deleteState(key: StateKey): Promise<void> {
     const k = stateKey(key);
     this.ephemeral.delete(k);
-    await this.db.remove(k);
+    await written(this.db.remove(k));
     this.emitState(k, null);
   }
 

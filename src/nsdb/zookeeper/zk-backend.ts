@@ -1,7 +1,9 @@
 import zookeeper, { type Client, type Event, type Exception as ZkException, type Stat } from 'node-zookeeper-client';
 import type { Backend, Change, Obj, Op, StateKey, Unsubscribe, Versioned } from '../backend.ts';
+import { randomUUID } from 'node:crypto';
 import {
   ConcurrentModificationError,
+  NsdbUnavailableError,
   ObjectExistsError,
   StorageError,
   StorageTimeoutError,
@@ -26,6 +28,18 @@ function codeOf(err: unknown): number | undefined {
   return err instanceof Exception ? err.getCode() : undefined;
 }
 
+/** Errors that say the session cannot talk to ZooKeeper now, not that the request was wrong. */
+const UNREACHABLE = new Set([Exception.CONNECTION_LOSS, Exception.SESSION_EXPIRED, Exception.OPERATION_TIMEOUT]);
+const unreachable = (err: unknown) => UNREACHABLE.has(codeOf(err) ?? 0);
+
+/** What a caller sees of a ZooKeeper failure: unreachable is NsdbUnavailableError (503), the rest as it is. */
+function translated(err: unknown): unknown {
+  return unreachable(err) ? new NsdbUnavailableError(`ZooKeeper is not reachable now: ${String(err)}`) : err;
+}
+
+/** How long a commit whose answer was lost waits for ZooKeeper to find out whether it landed. */
+const OUTCOME_WAIT_MS = 45_000;
+
 const encode = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 /**
@@ -33,22 +47,40 @@ const encode = (v: unknown) => Buffer.from(JSON.stringify(v));
  * {root}/zoom/0/models/<Type>/<id>, state keys at {root}/zoom/0/state/<Type>/<id>/<key>.
  * Transactions are ZooKeeper `multi` with the versions read; session-owned state keys are
  * ephemeral nodes, so they vanish with this process's ZooKeeper session as well.
+ *
+ * A session that expires is renewed: a new session, the keys the old one owned made again, every
+ * watch armed again (watchers see what changed meanwhile). A commit whose answer was lost is
+ * looked up by the marker it wrote in the same multi, so its caller learns what really happened.
  */
 export class ZkBackend implements Backend {
   readonly name = 'zookeeper' as const;
   private readonly base: string;
   private readonly ensured = new Set<string>();
-  private readonly owned = new Map<string, Set<string>>();
+  /** Session-owned keys by owner: path -> value, to make again in a renewed session. */
+  private readonly owned = new Map<string, Map<string, string>>();
+  /** How to arm each watch again in a new session. */
+  private readonly arms = new Set<() => void>();
   private closed = false;
+  private up = true;
+  private client: Client;
+  readonly counters = { renewals: 0, ambiguousCommits: 0 };
 
   private constructor(
-    private readonly client: Client,
+    client: Client,
     rootKey: string,
+    private readonly opts: ZkOptions,
   ) {
     this.base = `${rootKey.replace(/\/$/, '')}/zoom/0`;
+    this.client = client;
+    this.attach(client);
   }
 
-  static async connect(opts: ZkOptions): Promise<ZkBackend> {
+  /** Whether the session can talk to ZooKeeper now. */
+  get available(): boolean {
+    return this.up && !this.closed;
+  }
+
+  private static async open(opts: ZkOptions): Promise<Client> {
     const client = zookeeper.createClient(opts.hosts, {
       sessionTimeout: opts.sessionTimeoutMs ?? 30000,
       spinDelay: 200,
@@ -66,13 +98,61 @@ export class ZkBackend implements Backend {
       });
       client.connect();
     });
-    const backend = new ZkBackend(client, opts.rootKey ?? '/midonet');
+    return client;
+  }
+
+  static async connect(opts: ZkOptions): Promise<ZkBackend> {
+    const backend = new ZkBackend(await ZkBackend.open(opts), opts.rootKey ?? '/midonet', opts);
     await backend.mkdirp(backend.base);
     return backend;
   }
 
+  private attach(client: Client): void {
+    client.on('disconnected', () => {
+      if (this.client === client) this.up = false;
+    });
+    client.on('connected', () => {
+      if (this.client === client) this.up = true;
+    });
+    client.on('expired', () => {
+      if (this.client === client) void this.renew();
+    });
+  }
+
+  /** A new session after the old one expired: owned keys made again, every watch armed again. */
+  private async renew(): Promise<void> {
+    this.up = false;
+    const old = this.client;
+    old.close();
+    for (;;) {
+      if (this.closed) return;
+      try {
+        const client = await ZkBackend.open(this.opts);
+        this.client = client;
+        this.attach(client);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    this.ensured.clear();
+    for (const paths of this.owned.values()) {
+      for (const [p, value] of paths) {
+        try {
+          await this.mkdirp(p.slice(0, p.lastIndexOf('/')));
+          await this.call<string>((cb) => this.client.create(p, Buffer.from(value), CreateMode.EPHEMERAL, cb));
+        } catch (err) {
+          if (codeOf(err) !== Exception.NODE_EXISTS) console.error(`midonet-cluster: could not restore ${p}: ${String(err)}`);
+        }
+      }
+    }
+    this.up = true;
+    this.counters.renewals++;
+    for (const arm of this.arms) arm();
+  }
+
   private call<T>(fn: (cb: (err: ZkError, value: T) => void) => void): Promise<T> {
-    return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+    return new Promise((resolve, reject) => fn((err, value) => (err ? reject(translated(err)) : resolve(value))));
   }
 
   private async mkdirp(path: string): Promise<void> {
@@ -102,7 +182,7 @@ export class ZkBackend implements Backend {
   private async getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat } | null> {
     try {
       return await new Promise((resolve, reject) => {
-        const cb = (err: ZkError, data: Buffer, stat: Stat) => (err ? reject(err) : resolve({ data, stat }));
+        const cb = (err: ZkError, data: Buffer, stat: Stat) => (err ? reject(translated(err)) : resolve({ data, stat }));
         if (watcher) this.client.getData(path, watcher, cb);
         else this.client.getData(path, cb);
       });
@@ -115,7 +195,7 @@ export class ZkBackend implements Backend {
   private async children(path: string, watcher?: Watcher): Promise<string[]> {
     try {
       return await new Promise((resolve, reject) => {
-        const cb = (err: ZkError, children: string[]) => (err ? reject(err) : resolve(children));
+        const cb = (err: ZkError, children: string[]) => (err ? reject(translated(err)) : resolve(children));
         if (watcher) this.client.getChildren(path, watcher, cb);
         else this.client.getChildren(path, cb);
       });
@@ -181,6 +261,10 @@ export class ZkBackend implements Backend {
       // The client turns version 0 (every fresh node's) into -1, "any version": put it back.
       (t as unknown as { ops: { version: number }[] }).ops.at(-1)!.version = op.version;
     }
+    // A marker written with the changes: if the answer is lost, its presence says they landed.
+    const marker = `${this.base}/tx/${randomUUID()}`;
+    await this.mkdirp(`${this.base}/tx`);
+    t.create(marker, Buffer.alloc(0), CreateMode.PERSISTENT);
     let results: { err: number }[] | undefined;
     try {
       await new Promise<void>((resolve, reject) => t.commit((err, res) => {
@@ -189,7 +273,35 @@ export class ZkBackend implements Backend {
         else resolve();
       }));
     } catch (err) {
-      throw ZkBackend.commitError(err, ops, results);
+      if (!unreachable(err)) throw ZkBackend.commitError(err, ops, results);
+      if (await this.outcome(marker)) return;
+      // It did not land: the transaction runs again on fresh reads.
+      throw new ConcurrentModificationError('the connection to ZooKeeper was lost before the commit landed');
+    }
+    void this.removeNode(marker).catch(() => undefined);
+  }
+
+  /**
+   * Whether a commit whose answer was lost landed: waits for ZooKeeper, makes sure this session's
+   * server has caught up (a write of its own first), then looks for the commit's marker.
+   */
+  private async outcome(marker: string): Promise<boolean> {
+    this.counters.ambiguousCommits++;
+    const end = Date.now() + OUTCOME_WAIT_MS;
+    for (;;) {
+      if (this.closed) throw new NsdbUnavailableError('the NSDB is closed');
+      if (this.up) {
+        try {
+          await this.call<Stat>((cb) => this.client.setData(`${this.base}/tx`, Buffer.alloc(0), -1, cb));
+          const landed = (await this.getData(marker)) !== null;
+          if (landed) void this.removeNode(marker).catch(() => undefined);
+          return landed;
+        } catch (err) {
+          if (!(err instanceof NsdbUnavailableError)) throw err;
+        }
+      }
+      if (Date.now() > end) throw new NsdbUnavailableError('ZooKeeper did not come back in time: the write may or may not have landed');
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 
@@ -226,26 +338,31 @@ export class ZkBackend implements Backend {
   private follow(path: string, onValue: (r: { data: Buffer; stat: Stat } | null) => void): Unsubscribe {
     let active = true;
     let last: string | null | undefined;
-    const arm = async (): Promise<void> => {
-      if (!active || this.closed) return;
+    // Each arming (the first, and one per renewed session) is a generation; older ones stop.
+    let gen = 0;
+    const arm = async (g: number): Promise<void> => {
+      if (!active || this.closed || g !== gen) return;
       try {
-        const r = await this.getData(path, () => void arm());
+        const r = await this.getData(path, () => void arm(g));
         if (!r) {
           // Wait for creation: exists() leaves a watch even when the node is absent.
-          await new Promise<void>((resolve) => this.client.exists(path, () => void arm(), () => resolve()));
+          await new Promise<void>((resolve) => this.client.exists(path, () => void arm(g), () => resolve()));
         }
         const tag = r ? r.stat.mzxid.toString('hex') : null;
-        if (active && tag !== last) {
+        if (active && g === gen && tag !== last) {
           last = tag;
           onValue(r);
         }
       } catch {
-        if (active && !this.closed) setTimeout(() => void arm(), 500);
+        if (active && !this.closed && g === gen) setTimeout(() => void arm(g), 500);
       }
     };
-    void arm();
+    const rearm = () => void arm(++gen);
+    this.arms.add(rearm);
+    rearm();
     return () => {
       active = false;
+      this.arms.delete(rearm);
     };
   }
 
@@ -263,13 +380,14 @@ export class ZkBackend implements Backend {
    */
   private followChildren(dir: string, onChild: (name: string, r: { data: Buffer; stat: Stat } | null) => void): Unsubscribe {
     let active = true;
+    let gen = 0;
     const known = new Map<string, Unsubscribe>();
-    const sync = async (): Promise<void> => {
-      if (!active || this.closed) return;
+    const sync = async (g: number): Promise<void> => {
+      if (!active || this.closed || g !== gen) return;
       try {
         await this.mkdirp(dir);
-        const names = new Set(await this.children(dir, () => void sync()));
-        if (!active) return;
+        const names = new Set(await this.children(dir, () => void sync(g)));
+        if (!active || g !== gen) return;
         for (const name of names) if (!known.has(name)) {
           known.set(name, this.follow(`${dir}/${name}`, (r) => {
             if (r) onChild(name, r);
@@ -282,12 +400,15 @@ export class ZkBackend implements Backend {
           onChild(name, null);
         }
       } catch {
-        if (active && !this.closed) setTimeout(() => void sync(), 500);
+        if (active && !this.closed && g === gen) setTimeout(() => void sync(g), 500);
       }
     };
-    void sync();
+    const rearm = () => void sync(++gen);
+    this.arms.add(rearm);
+    rearm();
     return () => {
       active = false;
+      this.arms.delete(rearm);
       for (const off of known.values()) off();
     };
   }
@@ -311,7 +432,7 @@ export class ZkBackend implements Backend {
       await this.removeNode(p);
     } else if (current) {
       await this.call<Stat>((cb) => this.client.setData(p, Buffer.from(value), -1, cb));
-      this.track(p, owner);
+      this.track(p, owner, value);
       return;
     }
     const mode = owner === null ? CreateMode.PERSISTENT : CreateMode.EPHEMERAL;
@@ -321,15 +442,15 @@ export class ZkBackend implements Backend {
       if (codeOf(err) !== Exception.NODE_EXISTS) throw err;
       await this.call<Stat>((cb) => this.client.setData(p, Buffer.from(value), -1, cb));
     }
-    this.track(p, owner);
+    this.track(p, owner, value);
   }
 
-  private track(path: string, owner: string | null): void {
+  private track(path: string, owner: string | null, value = ''): void {
     for (const paths of this.owned.values()) paths.delete(path);
     if (owner === null) return;
-    let set = this.owned.get(owner);
-    if (!set) this.owned.set(owner, (set = new Set()));
-    set.add(path);
+    let paths = this.owned.get(owner);
+    if (!paths) this.owned.set(owner, (paths = new Map()));
+    paths.set(path, value);
   }
 
   private async removeNode(path: string): Promise<void> {
@@ -359,7 +480,7 @@ export class ZkBackend implements Backend {
       if (codeOf(err) === Exception.NODE_EXISTS) return false;
       throw err;
     }
-    this.track(p, owner);
+    this.track(p, owner, value);
     return true;
   }
 
@@ -379,7 +500,7 @@ export class ZkBackend implements Backend {
   async endSession(owner: string): Promise<void> {
     const paths = this.owned.get(owner);
     this.owned.delete(owner);
-    for (const p of paths ?? []) await this.removeNode(p);
+    for (const p of paths?.keys() ?? []) await this.removeNode(p);
   }
 
   watchState(key: StateKey, listener: (value: string | null) => void): Unsubscribe {

@@ -88,9 +88,9 @@ export function rootRoutes(): Route[] {
       path: '/system_state',
       get: getEndpoint({ name: 'SystemState', versions: [2] }, 'get', async (ctx) => ({
         state: 'ACTIVE',
-        availability: 'READWRITE',
+        availability: ctx.store.backend.available ? 'READWRITE' : 'READONLY',
         version: '5.0.0',
-        information: null,
+        information: ctx.store.backend.available ? null : 'The NSDB is not reachable: its session is being renewed',
         uri: `${ctx.base}/system_state`,
       })),
     },
