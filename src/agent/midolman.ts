@@ -89,6 +89,13 @@ export async function main(argv: string[]): Promise<void> {
   if (!(watchdogMs > 0)) throw new AgentError(`bad --watchdog ${values.watchdog}`);
   const watchdog = startWatchdog(watchdogMs);
   const hostId = loadHostId(values['host-id-file']!);
+  /** Work that failed is logged and counted; the agent goes on. */
+  const failures = { count: 0 };
+  const failed = (what: string) => (err: unknown) => {
+    failures.count++;
+    console.error(`midolman: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  };
+  process.on('unhandledRejection', failed('a background task'));
   const credentialsFile = values.credentials ?? (existsSync(DEFAULT_CREDENTIALS) ? DEFAULT_CREDENTIALS : null);
   const credentials = credentialsFile ? readCredentialsFile(credentialsFile) : null;
   const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean), credentials);
@@ -96,11 +103,22 @@ export async function main(argv: string[]): Promise<void> {
   let workflow: PacketWorkflow;
   let metadata: MetadataService;
   let bgp: BgpService;
+  // A frame that breaks something costs that frame, never the datapath loop.
   const handlers: DatapathHandlers = {
     frame: (port, bytes) => {
-      if (!bgp.link.take(port, bytes) && !metadata.take(port, bytes)) workflow.onFrame(port, bytes);
+      try {
+        if (!bgp.link.take(port, bytes) && !metadata.take(port, bytes)) workflow.onFrame(port, bytes);
+      } catch (err) {
+        failed('a frame')(err);
+      }
     },
-    tunnel: (vni, inner, from) => workflow.onTunnel(vni, inner, from),
+    tunnel: (vni, inner, from) => {
+      try {
+        workflow.onTunnel(vni, inner, from);
+      } catch (err) {
+        failed('a tunnelled frame')(err);
+      }
+    },
     batchDone: () => workflow.releaseParked(),
   };
   const nullDp = virtual ? new NullDatapath(handlers) : null;
@@ -242,6 +260,7 @@ export async function main(argv: string[]): Promise<void> {
       metadata: metadata.counters,
       bgp: bgp.counters,
       natBlocks: natBlocks.counters,
+      failures: failures.count,
     }),
     bind: async (portId: string, interfaceName: string) => {
       const r = await api(client, 'POST', `/hosts/${hostId}/ports`, { portId, interfaceName });
@@ -275,14 +294,18 @@ export async function main(argv: string[]): Promise<void> {
   // Unused devices are looked for every 10 s, or sooner when they may idle less.
   const sweepEvery = Math.max(1, Math.min(10, Math.floor(deviceIdleMs / 2000)));
   const timer = setInterval(() => {
-    workflow.tick();
-    void reconcile();
-    if (!polling) {
-      polling = true;
-      void bgp.poll().finally(() => (polling = false));
+    try {
+      workflow.tick();
+      void reconcile().catch(failed('reconcile'));
+      if (!polling) {
+        polling = true;
+        void bgp.poll().catch(failed('BGP poll')).finally(() => (polling = false));
+      }
+      if (++ticks % 5 === 0) void refreshConfig().catch(failed('configuration'));
+      if (ticks % sweepEvery === 0) cache.sweep(Date.now(), deviceIdleMs, (tag) => workflow.flows.hasTag(tag));
+    } catch (err) {
+      failed('periodic work')(err);
     }
-    if (++ticks % 5 === 0) void refreshConfig();
-    if (ticks % sweepEvery === 0) cache.sweep(Date.now(), deviceIdleMs, (tag) => workflow.flows.hasTag(tag));
   }, 1000);
   console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, ${virtual ? 'no datapath' : `VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`}`);
 

@@ -2,6 +2,7 @@ import type { TopologyMessage } from '../model/topology-protocol.ts';
 import { isMac } from '../model/net.ts';
 import { NT } from '../model/neutron.ts';
 import { readLearnedRoute } from '../model/state-keys.ts';
+import { hasShape } from '../model/shapes.ts';
 import { T, type Host, type Network, type Port, type Route, type Router, type TunnelZone } from '../model/types.ts';
 import { NotYet } from '../simulation/context.ts';
 import { compileDeps, dependents, VirtualTopology, type MacEntry, type TopologySource } from '../simulation/topology.ts';
@@ -146,9 +147,14 @@ export class TopologyCache implements TopologySource {
     const k = key(m.type, m.id);
     // Late answers for objects dropped meanwhile are not wanted.
     if (!this.followed.has(k)) return;
+    if (m.op === 'update' && !hasShape(m.type, m.value)) {
+      // Not what the cluster stores: keep what we had rather than compute with it.
+      this.counters.badValues++;
+      return;
+    }
     this.counters.updates++;
     const old = this.objects.get(k) ?? null;
-    const obj = m.op === 'update' && typeof m.value === 'object' && m.value !== null ? (m.value as Stored) : null;
+    const obj = m.op === 'update' ? (m.value as Stored) : null;
     this.objects.set(k, obj);
     const now = Date.now();
     if (obj) for (const [t, id] of compileDeps(m.type, obj)) this.follow(t, id, now);
