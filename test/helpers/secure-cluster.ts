@@ -12,12 +12,14 @@ export const BOB = { name: 'bob', password: 'bob-pw', tenantId: 'tenant-b', role
 export class SecureCluster {
   readonly hosts = [randomUUID(), randomUUID()] as const;
   private constructor(
-    readonly cluster: ClusterProcess,
+    public cluster: ClusterProcess,
     readonly dir: string,
+    private readonly args: string[],
   ) {}
 
   static async start(extra: string[] = [], dir = mkdtempSync(join(tmpdir(), 'secure-'))): Promise<SecureCluster> {
-    const c = new SecureCluster(null as unknown as ClusterProcess, dir);
+    const args = ['--auth-file', join(dir, 'users.json'), ...(extra.includes('--zookeeper') ? [] : ['--data-dir', join(dir, 'nsdb')]), ...extra];
+    const c = new SecureCluster(null as unknown as ClusterProcess, dir, args);
     writeFileSync(join(dir, 'users.json'), JSON.stringify({
       users: [
         ADMIN, ALICE, BOB,
@@ -25,8 +27,14 @@ export class SecureCluster {
       ],
       tokenLifetime: 600,
     }));
-    const cluster = await ClusterProcess.start(['--auth-file', join(dir, 'users.json'), ...(extra.includes('--zookeeper') ? [] : ['--data-dir', join(dir, 'nsdb')]), ...extra]);
-    return Object.assign(c, { cluster });
+    c.cluster = await ClusterProcess.start(args);
+    return c;
+  }
+
+  /** Stops the cluster process and starts it again on the same NSDB and credentials. */
+  async restart(): Promise<void> {
+    await this.cluster.stop();
+    this.cluster = await ClusterProcess.start(this.args);
   }
 
   get url(): string {

@@ -47,8 +47,9 @@ export class VirtualAgent {
     proc.stderr?.on('data', (d) => this.log.push(String(d)));
   }
 
-  static async start(clusterUrl: string, dir: string, name: string, extraArgs: string[] = []): Promise<VirtualAgent> {
-    const id = randomUUID();
+  /** `token`: for a cluster with authentication, what to ask whether the host is alive with; `id`: a host id given ahead. */
+  static async start(clusterUrl: string, dir: string, name: string, extraArgs: string[] = [], o: { token?: string; id?: string } = {}): Promise<VirtualAgent> {
+    const id = o.id ?? randomUUID();
     const idFile = join(dir, `${name}.id`);
     writeFileSync(idFile, `host_uuid=${id}\n`);
     const socket = join(dir, `${name}.sock`);
@@ -59,7 +60,7 @@ export class VirtualAgent {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`midolman ${name} exited: ${agent.log.join('')}`);
       try {
-        const host = await fetch(`${clusterUrl}/hosts/${id}`, { headers: { accept: 'application/json' } });
+        const host = await fetch(`${clusterUrl}/hosts/${id}`, { headers: { accept: 'application/json', ...(o.token ? { 'x-auth-token': o.token } : {}) } });
         if (host.status === 200 && (await host.json() as { alive?: boolean }).alive === true) {
           await agent.metrics();
           return agent;
