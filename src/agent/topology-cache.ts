@@ -1,5 +1,5 @@
 import type { TopologyMessage } from '../model/topology-protocol.ts';
-import { isMac } from '../model/net.ts';
+import { isIpv4, isMac } from '../model/net.ts';
 import { NT } from '../model/neutron.ts';
 import { readLearnedRoute } from '../model/state-keys.ts';
 import { hasShape } from '../model/shapes.ts';
@@ -235,7 +235,12 @@ export class TopologyCache implements TopologySource {
       this.events.arp(id, ip, mac);
     } else if (type === T.Network && name.startsWith('arp_table/')) {
       if (!this.objects.get(key(T.Network, id))) return;
-      this.putEntry(this.arpTables, T.Network, id, name.slice('arp_table/'.length), value);
+      const ip = name.slice('arp_table/'.length);
+      if (!isIpv4(ip) || (value !== null && !isMac(value))) {
+        this.counters.badValues++;
+        return;
+      }
+      this.putEntry(this.arpTables, T.Network, id, ip, value);
     } else if (type === T.Network && name.startsWith('mac_table/0/')) {
       if (!this.objects.get(key(T.Network, id))) return;
       const entry = name.slice('mac_table/0/'.length);

@@ -9,7 +9,7 @@ const MIDOLMAN = fileURLToPath(new URL('../../bin/midolman.js', import.meta.url)
 
 /** The agent's metrics as `GET /metrics` on its binding socket answers them (the parts tests read). */
 export interface AgentMetrics {
-  topology: { objects: number; devicesCompiled: number; compiles: number; messages: number; updates: number; stateMessages: number; loads: number; dropped: number; handlerErrors: number; badValues: number; stream: { messages: number; bytes: number } };
+  topology: { objects: number; devicesCompiled: number; compiles: number; messages: number; updates: number; stateMessages: number; loads: number; dropped: number; handlerErrors: number; badValues: number; stream: { messages: number; bytes: number; malformed: number } };
   datapath: { rxFrames: number; txFrames: number; tunnelTx: number };
   workflow: { simulations: number; dropped: number; waitedForTopology: number; topologyTimeouts: number };
   flows: { flows: number; invalidated: number };
