@@ -144,6 +144,23 @@ export class Lab {
     await this.until(async () => (await this.call('GET', `/hosts/${host.id}`)).json?.alive === true, `host ${host.name} alive`);
   }
 
+  /** A namespace on the underlay that runs no agent and belongs to no tunnel zone: a stranger on the wire. */
+  async addStranger(): Promise<{ ns: string; ip: string }> {
+    const ns = `ms${this.tag}`;
+    const up = `mx${this.tag}`;
+    await sh('ip', ['netns', 'add', ns]);
+    this.namespaces.push(ns);
+    await sh('ip', ['link', 'add', up, 'type', 'veth', 'peer', 'name', `my${this.tag}`]);
+    this.links.push(up);
+    await sh('ip', ['link', 'set', `my${this.tag}`, 'netns', ns]);
+    await sh('ip', ['link', 'set', up, 'master', `mb${this.tag}`, 'up']);
+    const ip = `10.${this.subnet >> 8}.${this.subnet & 255}.200`;
+    await sh('ip', ['-n', ns, 'link', 'set', `my${this.tag}`, 'name', 'eth0']);
+    await sh('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+    await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    return { ns, ip };
+  }
+
   async killAgent(host: LabHost, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = host.agent;
     if (p.exitCode !== null || p.signalCode !== null) return;
