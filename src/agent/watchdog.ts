@@ -15,7 +15,8 @@ export function startWatchdog(limitMs: number): { stop(): void } {
        const now = Atomics.load(beat, 0);
        if (now !== last) { last = now; since = Date.now(); return; }
        if (Date.now() - since > workerData.limitMs) {
-         process.stderr.write('midolman: event loop stalled for ' + (Date.now() - since) + ' ms: exiting\\n');
+         // Straight to fd 2: a worker's process.stderr goes through the stuck main thread.
+         require('node:fs').writeSync(2, 'midolman: event loop stalled for ' + (Date.now() - since) + ' ms: exiting\\n');
          process.kill(process.pid, 'SIGKILL');
        }
      }, Math.min(1000, workerData.limitMs / 4));`,
