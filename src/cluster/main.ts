@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StoreConf } from '../conf/conf-store.ts';
 import { openStore, type NsdbOptions } from '../nsdb/open.ts';
@@ -8,7 +9,9 @@ import { attachTopologyService } from './topology-service.ts';
 
 const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
                        [--root-key /midonet] [--session-timeout 30] [--auth-file users.json]
-                       [--neutron-port 9696 | --neutron-port off]`;
+                       [--neutron-port 9696 | --neutron-port off] [--tls-cert cert.pem --tls-key key.pem]
+--tls-cert/--tls-key: HTTPS for the APIs and wss for the topology stream (agents then carry their
+credentials encrypted); agents trust the certificate through NODE_EXTRA_CA_CERTS.`;
 
 /** Starts the cluster: NSDB, MidoNet REST API and the agents' topology service on one port. */
 export async function main(argv: string[]): Promise<void> {
@@ -22,6 +25,8 @@ export async function main(argv: string[]): Promise<void> {
       'root-key': { type: 'string', default: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? '/midonet' },
       'auth-file': { type: 'string' },
       'session-timeout': { type: 'string', default: '30' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'neutron-port': { type: 'string', default: process.env.MIDONET_NEUTRON_PORT ?? '9696' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -41,15 +46,18 @@ export async function main(argv: string[]): Promise<void> {
   const port = Number(values.port ?? conf['cluster.rest_api.http_port'] ?? 8181);
   const host = String(values.host ?? conf['cluster.rest_api.http_host'] ?? '0.0.0.0');
   const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file'], store) : new MockAuthService();
-  const app = buildApi({ store, auth });
+  if (!values['tls-cert'] !== !values['tls-key']) throw new Error('--tls-cert and --tls-key go together');
+  const tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
+  const scheme = tls ? 'https' : 'http';
+  const app = buildApi({ store, auth, tls });
   const topology = attachTopologyService(app.server, store, auth);
   await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
-  console.log(`midonet-cluster: MidoNet API on http://${host}:${port}/midonet-api (${where})`);
-  const neutron = values['neutron-port'] === 'off' ? null : buildNeutronApi(store, auth);
+  console.log(`midonet-cluster: MidoNet API on ${scheme}://${host}:${port}/midonet-api (${where})`);
+  const neutron = values['neutron-port'] === 'off' ? null : buildNeutronApi(store, auth, false, tls);
   if (neutron) {
     await neutron.listen({ port: Number(values['neutron-port']), host });
-    console.log(`midonet-cluster: Neutron API on http://${host}:${values['neutron-port']}/v2.0`);
+    console.log(`midonet-cluster: Neutron API on ${scheme}://${host}:${values['neutron-port']}/v2.0`);
   }
   const stop = async () => {
     await neutron?.close();

@@ -23,18 +23,19 @@ export class ClusterProcess {
     readonly proc: ChildProcess,
     readonly port: number,
     readonly neutronPort: number,
+    readonly scheme: 'http' | 'https' = 'http',
   ) {
     proc.stdout?.on('data', (d) => (this.output += d));
     proc.stderr?.on('data', (d) => (this.output += d));
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}/midonet-api`;
+    return `${this.scheme}://127.0.0.1:${this.port}/midonet-api`;
   }
 
   /** The Neutron API's root (version discovery), as `openstack --os-endpoint` takes it. */
   get neutronUrl(): string {
-    return `http://127.0.0.1:${this.neutronPort}`;
+    return `${this.scheme}://127.0.0.1:${this.neutronPort}`;
   }
 
   /**
@@ -46,7 +47,7 @@ export class ClusterProcess {
     const n = await freePort();
     const where = fromConf ? [] : ['--port', String(p), '--host', listen];
     const proc = spawn(process.execPath, [BIN, ...where, '--neutron-port', String(n), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const c = new ClusterProcess(proc, p, n);
+    const c = new ClusterProcess(proc, p, n, args.includes('--tls-cert') ? 'https' : 'http');
     const deadline = Date.now() + 30000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`midonet-cluster exited: ${c.output}`);
@@ -54,8 +55,9 @@ export class ClusterProcess {
         const r = await fetch(c.url, { headers: { accept: 'application/json' } });
         // Any answer means it is up; 401 when the API wants credentials.
         if (r.status === 200 || r.status === 401) return c;
-      } catch {
-        // not listening yet
+      } catch (err) {
+        // Not listening yet; or listening with a certificate this process does not trust.
+        if (/CERT|SELF_SIGNED/.test(String((err as { cause?: { code?: string } }).cause?.code))) return c;
       }
       await new Promise((r) => setTimeout(r, 100));
     }

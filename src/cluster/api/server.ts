@@ -15,6 +15,8 @@ export interface ApiOptions {
   store: Store;
   auth: AuthService;
   logger?: boolean;
+  /** Serve HTTPS (and the topology stream as wss) with this key and certificate. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 const CORS = {
@@ -56,6 +58,7 @@ function parseJson(raw: unknown): unknown {
 /** The MidoNet v5 REST API as a fastify application (not yet listening). */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
+    ...(opts.tls ? { https: opts.tls } : {}),
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },

@@ -80,8 +80,8 @@ function send(reply: FastifyReply, status: number, body?: unknown): FastifyReply
  * The app, not yet listening. Tokens (X-Auth-Token) are checked by the same authentication as the
  * MidoNet API; version discovery needs none.
  */
-export function buildNeutronApi(store: Store, auth: AuthService, logger = false): FastifyInstance {
-  const app = Fastify({ logger, bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true } });
+export function buildNeutronApi(store: Store, auth: AuthService, logger = false, tls?: { key: Buffer; cert: Buffer }): FastifyInstance {
+  const app = Fastify({ ...(tls ? { https: tls } : {}), logger, bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true } }) as unknown as FastifyInstance;
   const service = new NeutronService(store);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
