@@ -8,7 +8,10 @@
  * trace; messages and bytes the cluster sends for a change in a served and in an unserved tenant.
  * The MidoNet-API variant builds the same routers, bridges and ports through the MidoNet API.
  *
- *   node --import tsx bench/scale.ts [--steps 100,500,2000] [--agents 20] [--concurrency 8] [--samples 30] [--api neutron|midonet]
+ * With Debian's ovn-central installed, the same shape is also built through OVN at --ovn steps
+ * (ovn-nbctl, northd, --wait=sb) and printed beside ours (api: "ovn").
+ *
+ *   node --import tsx bench/scale.ts [--steps 100,500,2000] [--agents 20] [--concurrency 4] [--samples 30] [--api neutron|midonet] [--ovn 100,200|none]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { buildEthernet } from '../src/packets/ethernet.ts';
 import { ClusterProcess } from '../test/helpers/cluster.ts';
 import { udp } from '../test/helpers/topology.ts';
 import { VirtualAgent } from '../test/helpers/virtual-agent.ts';
+import { OvnPeer, ovnInstalled } from './ovn-peer.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     samples: { type: 'string', default: '30' },
     api: { type: 'string', default: 'neutron' },
+    /** Steps at which to build the same shape through OVN too (when Debian's ovn-central is installed). */
+    ovn: { type: 'string', default: '100,200' },
   },
 });
 const STEPS = values.steps!.split(',').map(Number);
@@ -239,7 +245,35 @@ async function measure(step: number, built: number, buildMs: number, from: numbe
   line(step, 'messages_per_port_create_unserved_tenant', unserved.messages, 'messages', { bytes: unserved.bytes });
 }
 
+/** The OVN peer: the same build at its steps, port add with --wait=sb, ovn-trace, side by side with ours. */
+async function ovnRun(steps: number[]): Promise<void> {
+  const ovn = await OvnPeer.start();
+  const out = (step: number, metric: string, value: number, unit: string, extra: Json = {}) =>
+    console.log(JSON.stringify({ bench: 'scale', api: 'ovn', tenants: step, metric, value: Math.round(value * 100) / 100, unit, ...extra }));
+  try {
+    let built = 0;
+    for (const step of steps) {
+      const t0 = performance.now();
+      const times: number[] = [];
+      await pool(built, step, async (i) => void times.push(...(await ovn.tenant(i))));
+      await ovn.sync();
+      out(step, 'build_s', (performance.now() - t0) / 1000, 's', { added: step - built, includes: 'northd sync (--wait=sb)' });
+      out(step, 'port_create_p50', pct(times, 0.5), 'ms', { p99: pct(times, 0.99), wait: 'none (nbctl only)' });
+      const adds: number[] = [];
+      for (let k = 0; k < Math.min(SAMPLES, 10); k++) adds.push(await ovn.portAdd((k * 37) % step));
+      out(step, 'port_add_to_sb_p50', pct(adds, 0.5), 'ms', { p99: pct(adds, 0.99), min: Math.min(...adds), max: Math.max(...adds) });
+      const traces: number[] = [];
+      for (let k = 0; k < 3; k++) traces.push(await ovn.trace((k * 37) % step));
+      out(step, 'trace_vm_to_vm_p50', pct(traces, 0.5), 'ms');
+      built = step;
+    }
+  } finally {
+    await ovn.stop();
+  }
+}
+
 try {
+  if (VARIANT === 'neutron' && values.ovn !== 'none' && ovnInstalled()) await ovnRun(values.ovn!.split(',').map(Number));
   if (VARIANT === 'neutron') {
     const net = (await must('POST', `${neutron}/networks`, { network: { name: 'public', 'router:external': true } })).json.network;
     const sub = (await must('POST', `${neutron}/subnets`, { subnet: { network_id: net.id, cidr: '100.64.0.0/16', ip_version: 4 } })).json.subnet;
