@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { intToIp, ipToInt, isIpv4, parseCidr, maskOf } from '../../model/net.ts';
 import type { AllocationPool, NSubnet } from '../../model/neutron.ts';
 
@@ -51,6 +51,24 @@ export function allocate(s: NSubnet, used: ReadonlySet<string>): string | null {
       const ip = intToIp(n);
       if (!used.has(ip) && ip !== s.gateway_ip) return ip;
     }
+  }
+  return null;
+}
+
+/** How many addresses the subnet's pools hold. */
+export const poolSize = (s: NSubnet): number => s.allocation_pools.reduce((n, p) => n + Math.max(0, ipToInt(p.end) - ipToInt(p.start) + 1), 0);
+
+/** An address of the subnet's pools picked at random (not the gateway's), or null for empty pools. */
+export function randomAddress(s: NSubnet): string | null {
+  let k = randomInt(0, Math.max(1, poolSize(s)));
+  for (const p of s.allocation_pools) {
+    const n = ipToInt(p.end) - ipToInt(p.start) + 1;
+    if (n <= 0) continue;
+    if (k < n) {
+      const ip = intToIp(ipToInt(p.start) + k);
+      return ip === s.gateway_ip ? null : ip;
+    }
+    k -= n;
   }
   return null;
 }

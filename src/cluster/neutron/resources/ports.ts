@@ -1,11 +1,11 @@
 import { badRequest, conflict, NOT_FOUND } from '../errors.ts';
-import { allocate, contains, neutronMac, rangeOf } from '../ipam.ts';
+import { allocate, contains, neutronMac, poolSize, randomAddress, rangeOf } from '../ipam.ts';
 import { DEVICE_OWNER, isNetworkOwned, NT, type FixedIp, type NFloatingIp, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { deleteFloatingIp } from '../translation/floating-ip.ts';
 import { deletePort, translatePort } from '../translation/port.ts';
 import { removeRouterInterface } from '../translation/router-interface.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
-import { IX, macKey } from '../../../model/indexes.ts';
+import { fixedIpKey, IX, macKey } from '../../../model/indexes.ts';
 import { indexKey } from '../../../nsdb/indexes.ts';
 import { defaultGroup } from './security-groups.ts';
 
@@ -16,36 +16,43 @@ async function subnetsOf(op: Op, net: NNetwork): Promise<NSubnet[]> {
   return all.filter((s): s is NSubnet => s !== null);
 }
 
+/** Above this many addresses a subnet gets random free addresses, each checked with one index read. */
+const RANDOM_ABOVE = 256;
+
 /**
  * The port's fixed IPs as Neutron's IPAM gives them: each requested address checked against its
- * subnet and the addresses in use, each requested subnet given its first free address, and with
- * nothing requested one address from the first subnet that has one free. `own` are the port's
- * addresses before this write: not in use by another port. The store's fixed-IP index makes an
- * address another writer takes meanwhile a race this write retries.
+ * subnet and the addresses in use, each requested subnet given a free address, and with nothing
+ * requested one address from the first subnet that has one free. `own` are the port's addresses
+ * before this write: not in use by another port. A small subnet gives its first free address; a
+ * large one (an external network) a random free one, so a write never reads every address taken.
+ * The store's fixed-IP index makes an address another writer takes meanwhile a race this write
+ * retries.
  */
 async function fixedIps(op: Op, net: NNetwork, own: FixedIp[], requested: Requested[] | undefined): Promise<FixedIp[]> {
   const subnets = await subnetsOf(op, net);
-  // Addresses in use, by subnet, read from the index when first needed.
-  const used = new Map<string, Set<string>>();
-  const taken = async (subnet: string) => {
-    let s = used.get(subnet);
-    if (!s) {
-      s = await op.t.tx.members(IX.fixedIp, indexKey(subnet));
-      for (const f of own) if (f.subnet_id === subnet) s.delete(f.ip_address);
-      used.set(subnet, s);
-    }
-    return s;
-  };
   const out: FixedIp[] = [];
-  const claim = async (f: FixedIp) => {
-    out.push(f);
-    (await taken(f.subnet_id)).add(f.ip_address);
+  const mine = (subnet: string, ip: string) => own.some((f) => f.subnet_id === subnet && f.ip_address === ip);
+  const claimed = (subnet: string, ip: string) => out.some((f) => f.subnet_id === subnet && f.ip_address === ip);
+  const inUse = async (subnet: string, ip: string) =>
+    claimed(subnet, ip) || (!mine(subnet, ip) && (await op.t.tx.lookup(IX.fixedIp, fixedIpKey(subnet, ip))).length > 0);
+  const free = async (s: NSubnet): Promise<string | null> => {
+    if (poolSize(s) > RANDOM_ABOVE) {
+      for (let i = 0; i < 8; i++) {
+        const ip = randomAddress(s);
+        if (ip && !(await inUse(s.id, ip))) return ip;
+      }
+    }
+    // Small or nearly full: the first free address, from the addresses the index holds.
+    const used = await op.t.tx.members(IX.fixedIp, indexKey(s.id));
+    for (const f of own) if (f.subnet_id === s.id) used.delete(f.ip_address);
+    for (const f of out) if (f.subnet_id === s.id) used.add(f.ip_address);
+    return allocate(s, used);
   };
   if (requested === undefined) {
     for (const s of subnets) {
-      const ip = allocate(s, await taken(s.id));
+      const ip = await free(s);
       if (ip) {
-        await claim({ subnet_id: s.id, ip_address: ip });
+        out.push({ subnet_id: s.id, ip_address: ip });
         return out;
       }
     }
@@ -70,14 +77,14 @@ async function fixedIps(op: Op, net: NNetwork, own: FixedIp[], requested: Reques
       throw badRequest('Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.');
     }
     if (r.ip_address) {
-      if ((await taken(subnet.id)).has(r.ip_address)) {
+      if (await inUse(subnet.id, r.ip_address)) {
         throw conflict('IpAddressAlreadyAllocated', `IP address ${r.ip_address} already allocated in subnet ${subnet.id}`);
       }
-      await claim({ subnet_id: subnet.id, ip_address: r.ip_address });
+      out.push({ subnet_id: subnet.id, ip_address: r.ip_address });
     } else {
-      const ip = allocate(subnet, await taken(subnet.id));
+      const ip = await free(subnet);
       if (!ip) throw conflict('IpAddressGenerationFailure', `No more IP addresses available on network ${net.id}.`);
-      await claim({ subnet_id: subnet.id, ip_address: ip });
+      out.push({ subnet_id: subnet.id, ip_address: ip });
     }
   }
   return out;
