@@ -18,14 +18,18 @@ export function emptyCondition(): Condition {
   };
 }
 
+/** What a rule holds when nothing is said, made once: every new rule starts as a shallow copy of it. */
+const RULE_DEFAULTS: Readonly<Omit<Rule, 'id' | 'chainId' | 'type'>> = Object.freeze({
+  ...emptyCondition(),
+  inPorts: Object.freeze([]) as unknown as string[],
+  outPorts: Object.freeze([]) as unknown as string[],
+  meterName: null, jumpChainId: null, jumpChainName: null, flowAction: null, natTargets: null,
+  popVlan: false, pushVlan: null, targetPortId: null, ingress: false, failOpen: false, requestId: null, limit: null,
+});
+
 /** A rule of `type` in `chainId` with MidoNet's defaults for everything not given. */
 export function newRule(id: string, chainId: string, fields: Partial<Rule> & Pick<Rule, 'type'>): Rule {
-  return {
-    ...emptyCondition(),
-    id, chainId, meterName: null, jumpChainId: null, jumpChainName: null, flowAction: null, natTargets: null,
-    popVlan: false, pushVlan: null, targetPortId: null, ingress: false, failOpen: false, requestId: null, limit: null,
-    ...fields,
-  };
+  return { ...RULE_DEFAULTS, id, chainId, ...fields };
 }
 
 const unfiltered = () => ({ inboundFilterId: null, outboundFilterId: null, inboundMirrorIds: [], outboundMirrorIds: [] });
