@@ -5,69 +5,87 @@ import { NotYet } from '../simulation/context.ts';
 import { compileDeps, type MacEntry, type TopologySource } from '../simulation/topology.ts';
 import { learnedRoutes } from './topology/learned-routes.ts';
 
+type Wanted = { kind: 'object'; type: string; id: string } | { kind: 'arp'; bridge: string; ip: string } | { kind: 'mac'; bridge: string; vlan: number; mac: string };
+
 /**
  * Topology objects read from the NSDB as a simulation reaches them (what a trace uses): a device
- * is loaded with what compiling it needs, a bridge with its tables, a router with its learned
- * routes; nothing else is read.
+ * is loaded with what compiling it needs, a router with its learned routes, a bridge's ARP and MAC
+ * table entries one by one as the packet asks for them; nothing else is read.
  */
 export class StoreSource implements TopologySource {
   private readonly objects = new Map<string, unknown>();
-  private readonly arp = new Map<string, Map<string, string>>();
-  private readonly macs = new Map<string, MacEntry[]>();
+  private readonly entries = new Map<string, string | null>();
   private readonly learned = new Map<string, Route[]>();
-  /** Objects asked for and not loaded yet: the next `loadWanted` reads them together. */
-  private readonly wanted = new Map<string, [string, string]>();
+  /** What was asked for and is not loaded yet: the next `loadWanted` reads it all together. */
+  private readonly wanted = new Map<string, Wanted>();
 
   constructor(private readonly store: Store) {}
 
   object<X>(type: string, id: string): X | null {
     const v = this.objects.get(`${type}/${id}`);
-    if (v === undefined) {
-      this.wanted.set(`${type}/${id}`, [type, id]);
-      throw new NotYet(type, id);
-    }
+    if (v === undefined) this.want(`${type}/${id}`, { kind: 'object', type, id }, type, id);
     return v as X | null;
   }
 
-  arpTable(bridge: string): ReadonlyMap<string, string> | undefined {
-    return this.arp.get(bridge);
+  private want(k: string, w: Wanted, type: string, id: string): never {
+    this.wanted.set(k, w);
+    throw new NotYet(type, id);
   }
 
-  macTable(bridge: string): readonly MacEntry[] | undefined {
-    return this.macs.get(bridge);
+  private entry(k: string, w: Wanted, what: string): string | null {
+    const v = this.entries.get(k);
+    if (v === undefined) this.want(k, w, what, k);
+    return v;
+  }
+
+  arpTable(): undefined {
+    return undefined;
+  }
+
+  macTable(): readonly MacEntry[] | undefined {
+    return undefined;
+  }
+
+  arpEntry(bridge: string, ip: string): string | null {
+    return this.entry(`arp/${bridge}/${ip}`, { kind: 'arp', bridge, ip }, 'ArpEntry');
+  }
+
+  macEntry(bridge: string, vlan: number, mac: string): string | null {
+    return this.entry(`mac/${bridge}/${vlan}/${mac}`, { kind: 'mac', bridge, vlan, mac }, 'MacEntry');
   }
 
   learnedRoutes(router: string): readonly Route[] {
     return this.learned.get(router) ?? [];
   }
 
-  /** Reads the objects asked for and, level by level, what compiling them needs. */
+  /** Reads what was asked for and, level by level, what compiling it needs. */
   async loadWanted(): Promise<void> {
     let level = [...this.wanted.values()];
     this.wanted.clear();
     while (level.length > 0) {
-      const fresh = level.filter(([t, i]) => !this.objects.has(`${t}/${i}`));
-      for (const [t, i] of fresh) this.objects.set(`${t}/${i}`, null);
-      const read = await Promise.all(fresh.map(async ([t, i]) => {
-        const o = await this.store.tryGet<{ id: string } & Record<string, unknown>>(t, i);
-        this.objects.set(`${t}/${i}`, o);
-        if (o && t === T.Network) await this.loadTables(i);
-        if (o && t === T.Router) this.learned.set(i, await learnedRoutes(this.store, i));
-        return o ? compileDeps(t, o) : [];
-      }));
-      level = read.flat();
+      const next = await Promise.all(level.map((w) => this.load(w)));
+      level = next.flat();
     }
   }
 
-  private async loadTables(bridge: string): Promise<void> {
-    this.arp.set(bridge, new Map(await this.store.stateDir(arpTableKey(bridge))));
-    const entries: MacEntry[] = [];
-    for (const vlan of await this.store.listState({ type: T.Network, id: bridge, key: 'mac_table' })) {
-      for (const [e] of await this.store.stateDir(macTableKey(bridge, Number(vlan), ''))) {
-        const [mac, port] = e.split('_');
-        if (mac && port) entries.push({ vlan: Number(vlan), mac, port });
-      }
+  private async load(w: Wanted): Promise<Wanted[]> {
+    if (w.kind === 'arp') {
+      this.entries.set(`arp/${w.bridge}/${w.ip}`, await this.store.getState(arpTableKey(w.bridge, w.ip)));
+      return [];
     }
-    this.macs.set(bridge, entries);
+    if (w.kind === 'mac') {
+      // Entries are named <mac>_<port>: the one for this MAC, whichever port.
+      const [hit] = await this.store.stateDir(macTableKey(w.bridge, w.vlan, ''), `${w.mac}_`);
+      this.entries.set(`mac/${w.bridge}/${w.vlan}/${w.mac}`, hit ? hit[0].slice(w.mac.length + 1) : null);
+      return [];
+    }
+    const k = `${w.type}/${w.id}`;
+    if (this.objects.has(k)) return [];
+    this.objects.set(k, null);
+    const o = await this.store.tryGet<{ id: string } & Record<string, unknown>>(w.type, w.id);
+    this.objects.set(k, o);
+    if (!o) return [];
+    if (w.type === T.Router) this.learned.set(w.id, await learnedRoutes(this.store, w.id));
+    return compileDeps(w.type, o).map(([type, id]) => ({ kind: 'object', type, id }));
   }
 }

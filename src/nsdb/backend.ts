@@ -67,8 +67,8 @@ export interface Backend {
   getState(key: StateKey): Promise<string | null>;
   /** Names directly below key (key "" lists the object's top-level keys). */
   listState(key: StateKey): Promise<string[]>;
-  /** The keys directly below key that hold a value, with their values, read together. */
-  stateDir(key: StateKey): Promise<[string, string][]>;
+  /** The keys directly below key that hold a value (those whose name starts with `prefix`), with their values, read together. */
+  stateDir(key: StateKey, prefix?: string): Promise<[string, string][]>;
   deleteState(key: StateKey): Promise<void>;
   /**
    * Takes a session-owned key only if nobody holds it (or this owner already does): true when

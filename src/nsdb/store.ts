@@ -165,8 +165,8 @@ export class Store {
     return this.backend.claimState(key, value, owner);
   }
 
-  stateDir(key: StateKey): Promise<[string, string][]> {
-    return this.backend.stateDir(key);
+  stateDir(key: StateKey, prefix?: string): Promise<[string, string][]> {
+    return this.backend.stateDir(key, prefix);
   }
 
   deleteState(key: StateKey): Promise<void> {

@@ -76,7 +76,7 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
     if (ctx.trace) ctx.log('bridge', b.id, `flood ${targets.length} ports`, b.name);
   } else {
     ctx.tag(macTag(b, vlan, m.ethDst));
-    const known = b.staticMacs.get(vlan)?.get(m.ethDst) ?? b.routerPortByMac.get(m.ethDst) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
+    const known = b.staticMac(vlan, m.ethDst) ?? b.routerPortByMac.get(m.ethDst) ?? ctx.state.macs.lookup(b.id, vlan, m.ethDst, ctx.now);
     if (known === inPort.id) {
       ctx.log('bridge', b.id, 'destination is behind the ingress port: drop', b.name);
       return drop('destination MAC is on the ingress port');

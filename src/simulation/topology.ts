@@ -1,5 +1,5 @@
-import { macFromString } from '../packets/bytes.ts';
-import { ipToInt, parseCidr } from '../model/net.ts';
+import { macFromString, macToString } from '../packets/bytes.ts';
+import { intToIp, ipToInt, parseCidr } from '../model/net.ts';
 import { T, type Chain, type Dhcp, type IpAddrGroup, type Network, type Port, type PortGroup, type Route, type Router, type Rule } from '../model/types.ts';
 import { compileRule, type SimRule } from './condition.ts';
 import { NotYet } from './context.ts';
@@ -42,10 +42,10 @@ export interface SimBridge extends BridgePorts {
   adminUp: boolean;
   inFilter: string | null;
   outFilter: string | null;
-  /** The bridge's ARP table (ip4_mac_table), seeded by Neutron or the API. */
-  arpTable: Map<number, number>;
-  /** Static MAC table entries: vlan -> mac -> port. */
-  staticMacs: Map<number, Map<number, string>>;
+  /** The bridge's ARP table (ip4_mac_table), seeded by Neutron or the API: ip -> mac. */
+  arpTable: { get(ip: number): number | undefined };
+  /** The port of a static MAC table entry (vlan, mac), if any. */
+  staticMac(vlan: number, mac: number): string | undefined;
   /** Flow tags of MAC entries, made once per (vlan, mac): number formatting is costly per packet. */
   macTags: Map<number, Map<number, string>>;
   dhcp: Dhcp[];
@@ -117,9 +117,16 @@ export interface MacEntry {
  */
 export interface TopologySource {
   object<X>(type: string, id: string): X | null;
-  /** A bridge's ARP table (ip -> mac), as far as it is known. */
+  /** A bridge's ARP table (ip -> mac), as far as it is known; undefined when its entries are read one by one. */
   arpTable(bridge: string): ReadonlyMap<string, string> | undefined;
   macTable(bridge: string): readonly MacEntry[] | undefined;
+  /**
+   * One entry of a bridge's ARP table (the MAC, null for none), for a source that reads entries
+   * as packets ask for them (a trace); throws NotYet when not loaded yet.
+   */
+  arpEntry?(bridge: string, ip: string): string | null;
+  /** The port of one MAC table entry (null for none), read as asked for; throws NotYet when not loaded yet. */
+  macEntry?(bridge: string, vlan: number, mac: string): string | null;
   /** Routes agents learned for a router (BGP). */
   learnedRoutes(router: string): readonly Route[];
 }
@@ -288,14 +295,7 @@ export class VirtualTopology implements Topology {
   bridge(id: string): SimBridge {
     return this.memo(this.bridges, id, () => {
       const b = this.need<Network>(T.Network, id);
-      const arpTable = new Map<number, number>();
-      for (const [ip, mac] of this.src.arpTable(id) ?? []) arpTable.set(ipToInt(ip), macFromString(mac));
-      const staticMacs = new Map<number, Map<number, string>>();
-      for (const e of this.src.macTable(id) ?? []) {
-        let v = staticMacs.get(e.vlan);
-        if (!v) staticMacs.set(e.vlan, (v = new Map()));
-        v.set(macFromString(e.mac), e.port);
-      }
+      const { arpTable, staticMac } = this.tables(id);
       const dhcp: Dhcp[] = [];
       for (const d of b.dhcpIds) {
         const x = this.maybe<Dhcp>(T.Dhcp, d);
@@ -322,11 +322,38 @@ export class VirtualTopology implements Topology {
           return portsOf().routerIpToMac;
         },
         arpTable,
-        staticMacs,
+        staticMac,
         macTags: new Map(),
         dhcp,
       };
     });
+  }
+
+  /**
+   * A bridge's ARP and MAC tables: whole, from a source that follows them (an agent), or entry by
+   * entry, from one that reads what packets ask for (a trace).
+   */
+  private tables(id: string): Pick<SimBridge, 'arpTable' | 'staticMac'> {
+    const src = this.src;
+    const whole = src.arpTable(id);
+    if (whole === undefined && src.arpEntry && src.macEntry) {
+      return {
+        arpTable: { get: (ip) => {
+          const mac = src.arpEntry!(id, intToIp(ip));
+          return mac === null ? undefined : macFromString(mac);
+        } },
+        staticMac: (vlan, mac) => src.macEntry!(id, vlan, macToString(mac)) ?? undefined,
+      };
+    }
+    const arp = new Map<number, number>();
+    for (const [ip, mac] of whole ?? []) arp.set(ipToInt(ip), macFromString(mac));
+    const macs = new Map<number, Map<number, string>>();
+    for (const e of src.macTable(id) ?? []) {
+      let v = macs.get(e.vlan);
+      if (!v) macs.set(e.vlan, (v = new Map()));
+      v.set(macFromString(e.mac), e.port);
+    }
+    return { arpTable: arp, staticMac: (vlan, mac) => macs.get(vlan)?.get(mac) };
   }
 
   /**

@@ -238,14 +238,15 @@ export class LmdbBackend implements Backend {
     return [...names].sort();
   }
 
-  async stateDir(key: StateKey): Promise<[string, string][]> {
+  async stateDir(key: StateKey, namePrefix = ''): Promise<[string, string][]> {
     const prefix = `${stateKey(key)}/`;
     const out = new Map<string, string>();
-    for (const { key: k, value } of this.db.getRange({ start: prefix, end: `${prefix.slice(0, -1)}0` })) {
+    const end = namePrefix ? `${prefix}${namePrefix}\uffff` : `${prefix.slice(0, -1)}0`;
+    for (const { key: k, value } of this.db.getRange({ start: `${prefix}${namePrefix}`, end })) {
       const name = String(k).slice(prefix.length);
       if (!name.includes('/') && typeof value === 'string') out.set(name, value);
     }
-    for (const [k, e] of this.ephemeral) if (k.startsWith(prefix) && !k.slice(prefix.length).includes('/')) out.set(k.slice(prefix.length), e.value);
+    for (const [k, e] of this.ephemeral) if (k.startsWith(`${prefix}${namePrefix}`) && !k.slice(prefix.length).includes('/')) out.set(k.slice(prefix.length), e.value);
     return [...out];
   }
 

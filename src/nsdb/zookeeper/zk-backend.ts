@@ -484,9 +484,9 @@ export class ZkBackend implements Backend {
     return true;
   }
 
-  async stateDir(key: StateKey): Promise<[string, string][]> {
+  async stateDir(key: StateKey, prefix = ''): Promise<[string, string][]> {
     const dir = this.statePath(key);
-    const names = await this.children(dir);
+    const names = (await this.children(dir)).filter((n) => n.startsWith(prefix));
     const values = await Promise.all(names.map((n) => this.getData(`${dir}/${n}`)));
     return names.flatMap((n, i): [string, string][] => (values[i] ? [[n, values[i]!.data.toString('utf8')]] : []));
   }

@@ -51,8 +51,10 @@ function macTableRoutes(prefix: string, vlanOf: (ctx: Ctx) => number | undefined
         await ctx.store.get<Network>(T.Network, bridge);
         const port = await ctx.store.get<Port>(T.Port, v.portId as string);
         if (port.networkId !== bridge) throw badRequest(`Port ${port.id} is not a port of bridge ${bridge}`);
-        await ctx.store.setState(macTableKey(bridge, vlan, v.macAddr as string, port.id), '');
-        return renderMac(ctx, bridge, vlan, v.macAddr as string, port.id).uri;
+        // Lower case, as Neutron writes them: entries are found by their name.
+        const lower = (v.macAddr as string).toLowerCase();
+        await ctx.store.setState(macTableKey(bridge, vlan, lower, port.id), '');
+        return renderMac(ctx, bridge, vlan, lower, port.id).uri;
       }),
     },
     {
