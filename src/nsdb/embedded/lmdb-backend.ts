@@ -49,7 +49,9 @@ export class LmdbBackend implements Backend {
 
   constructor(path: string) {
     // Records share their field names (msgpack structures kept in the store): a rule is its values, not 60 names again.
-    this.db = open({ path, useVersions: true, compression: false, sharedStructuresKey: Symbol.for('structures') });
+    // One mapping big enough for the store's life: growing one maps the file again and keeps the old
+    // mappings, which counts its pages once per mapping. Address space only; the file grows as written.
+    this.db = open({ path, useVersions: true, compression: false, sharedStructuresKey: Symbol.for('structures'), mapSize: 16 * 1024 ** 3 });
     this.commitSeq = (this.db.get('q/commit') as number | undefined) ?? 0;
     this.nextToDeliver = this.commitSeq + 1;
   }
