@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/nsdb/open.ts';
+import type { ZkBackend } from '../../src/nsdb/zookeeper/zk-backend.ts';
 import { T } from '../../src/model/types.ts';
 import { ZooKeeperServer } from '../helpers/zookeeper.ts';
 import { storeSuite } from './store-suite.ts';
@@ -39,5 +40,20 @@ describe('NSDB on ZooKeeper specifics', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await b.close();
+  });
+
+  it('answers each commit whose connection dropped with its true outcome: landed once, never an error', async () => {
+    const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey: `/amb${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 10000 });
+    for (let i = 0; i < 8; i++) {
+      // ZooKeeper dies and comes back while the commit is on its way, before or after it lands.
+      const landed = store.tx((tx) => tx.create(T.Router, { id: `r${i}`, name: 'x', portIds: [], routeIds: [] }));
+      await new Promise((r) => setTimeout(r, i * 2));
+      await zk.stop();
+      await zk.startProcess();
+      await landed;
+    }
+    assert.equal((await store.backend.readAll(T.Router)).length, 8);
+    console.log(`# commits whose answer was lost and were looked up: ${(store.backend as ZkBackend).counters.ambiguousCommits}`);
+    await store.close();
   });
 });
