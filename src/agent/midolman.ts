@@ -309,7 +309,9 @@ export async function main(argv: string[]): Promise<void> {
   }, 1000);
   console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, ${virtual ? 'no datapath' : `VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`}`);
 
+  /** SIGTERM/SIGINT: speakers and proxies stopped, the session closed (its keys go), the datapath closed; within 2 s whatever happens. */
   const stop = async () => {
+    setTimeout(() => process.exit(0), 1500).unref();
     watchdog.stop();
     clearInterval(timer);
     bgp.stop();

@@ -117,4 +117,16 @@ describe('BGP uplink through a real BGP daemon', { timeout: 300_000 }, () => {
     console.log(JSON.stringify({ e2e: 'bgp', metric: 'learned_route_withdrawn_after_peer_death_ms', value: ms, holdTimeMs: 15000 }));
     assert.ok(ms < 15000 + 3000, `withdrawn after ${ms} ms (hold time 15 s)`);
   });
+
+  it('stops within 2 s on SIGTERM with its speaker running: BIRD gone, the host not alive', async () => {
+    const bird = async () => (await exec('pgrep', ['-f', `bird .*${join(lab.dir, `${gw.name}.state`)}`]).catch(() => ({ stdout: '' }))).stdout.trim();
+    assert.notEqual(await bird(), '', 'a speaker runs before');
+    const t0 = Date.now();
+    await lab.killAgent(gw, 'SIGTERM');
+    const ms = Date.now() - t0;
+    assert.ok(ms < 2000, `exited after ${ms} ms`);
+    assert.equal(gw.agent.exitCode, 0);
+    await lab.until(async () => (await bird()) === '', 'BIRD stopped', 5000);
+    await lab.until(async () => (await lab.call('GET', `/hosts/${gw.id}`)).json.alive === false, 'host not alive', 5000);
+  });
 });

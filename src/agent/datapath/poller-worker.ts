@@ -15,6 +15,8 @@ const drain = Buffer.alloc(64);
 
 for (;;) {
   const gen = Atomics.load(shared, 0);
+  // A count of -1: the datapath is closing.
+  if (Atomics.load(shared, 1) < 0) break;
   const n = Math.min(Atomics.load(shared, 1), MAX);
   const fds = [controlFd];
   for (let i = 0; i < n; i++) fds.push(Atomics.load(shared, 2 + i));
@@ -24,6 +26,7 @@ for (;;) {
     view.setInt16(i * 8 + 6, 0, true);
   });
   const r = sys.poll(pollfds, fds.length, -1) as number;
+  if (Atomics.load(shared, 1) < 0) break;
   if (r <= 0) continue;
   if (view.getInt16(6, true) !== 0) sys.read(controlFd, drain, drain.length);
   const ready: number[] = [];

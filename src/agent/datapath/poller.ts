@@ -47,7 +47,16 @@ export class Poller {
     sys.write(this.wakeFd, Buffer.from([1]), 1);
   }
 
+  /**
+   * Stops the worker: a count of -1 tells it to end, the control pipe wakes it from poll() and the
+   * generation from its wait (terminate() alone cannot interrupt a thread blocked in a syscall).
+   */
   async close(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    Atomics.store(this.shared, 1, -1);
+    this.rearm();
+    sys.write(this.wakeFd, Buffer.from([1]), 1);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 500))]);
     await this.worker.terminate();
   }
 }
