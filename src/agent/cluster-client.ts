@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import { ApiToken, type Credentials } from '../conf/credentials.ts';
 import { TOPOLOGY_PATH, type TopologyMessage, type TopologyRequest } from '../model/topology-protocol.ts';
+import { log } from '../conf/log.ts';
+
+const logger = log('cluster-client');
 
 type WithoutReq<T> = T extends unknown ? Omit<T, 'req'> : never;
 type Request = WithoutReq<TopologyRequest>;
@@ -63,7 +66,7 @@ export class ClusterClient extends EventEmitter {
       headers = await this.token(api).headers();
     } catch (err) {
       this.counters.authFailures++;
-      console.error(`midolman: ${(err as Error).message}`);
+      logger.error({ cluster: api, err: (err as Error).message }, 'cannot log in to the cluster');
       setTimeout(() => void this.connect(), 2000);
       return;
     }
@@ -73,11 +76,12 @@ export class ClusterClient extends EventEmitter {
       // 401: the token expired or was revoked; log in again on the next try.
       if (res.statusCode === 401) this.token(api).forget();
       this.counters.authFailures++;
-      console.error(`midolman: the topology stream at ${api} refused this host (${res.statusCode})`);
+      logger.error({ cluster: api, status: res.statusCode }, 'the topology stream refused this host');
       ws.terminate();
     });
     ws.on('open', () => {
       this.current = api;
+      logger.info({ cluster: api }, 'topology stream connected');
       for (const s of this.subs.values()) this.send(s);
       for (const s of this.owned.values()) {
         if (s.claim) void this.claimState(s.type, s.id, s.key, s.value);
@@ -119,7 +123,7 @@ export class ClusterClient extends EventEmitter {
       }
       if (msg.op === 'error') {
         this.counters.refused++;
-        console.error(`midolman: the cluster refused a request: ${msg.message}`);
+        logger.warn({ message: msg.message }, 'the cluster refused a request');
       }
     }
     this.emit('message', msg);

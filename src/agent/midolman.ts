@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readCredentialsFile } from '../conf/credentials.ts';
+import { levelOf, log, setLogLevel } from '../conf/log.ts';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NT, type NPort } from '../model/neutron.ts';
@@ -19,13 +20,15 @@ import { isSpeakerPort } from './services/bgp-link.ts';
 import { MetadataService } from './services/metadata.ts';
 import { ClusterBlockAllocator } from './nat-blocks.ts';
 import { startWatchdog } from './watchdog.ts';
+import { AgentMetrics } from './metrics.ts';
 import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
                 [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]
                 [--credentials FILE] [--datapath userspace|none] [--device-idle SECONDS]
-                [--watchdog SECONDS]
+                [--watchdog SECONDS] [--metrics-port 7300] [--metrics-address 127.0.0.1]
+                [--log-level TRACE|DEBUG|INFO|WARN|ERROR]
 --credentials: the host's own login for a cluster with authentication (username= and password=
 lines, or token=; default /etc/midolman/credentials when it exists).`;
 
@@ -72,6 +75,9 @@ export async function main(argv: string[]): Promise<void> {
       credentials: { type: 'string', default: process.env.MIDOLMAN_CREDENTIALS },
       'device-idle': { type: 'string', default: '120' },
       watchdog: { type: 'string', default: '10' },
+      'metrics-port': { type: 'string', default: '7300' },
+      'metrics-address': { type: 'string', default: '127.0.0.1' },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,10 +96,16 @@ export async function main(argv: string[]): Promise<void> {
   const watchdog = startWatchdog(watchdogMs);
   const hostId = loadHostId(values['host-id-file']!);
   /** Work that failed is logged and counted; the agent goes on. */
+  const logger = log('agent');
+  if (values['log-level'] !== undefined) {
+    const level = levelOf(values['log-level']);
+    if (!level) throw new AgentError(`bad --log-level ${values['log-level']}: TRACE, DEBUG, INFO, WARN or ERROR`);
+    setLogLevel(level);
+  }
   const failures = { count: 0 };
   const failed = (what: string) => (err: unknown) => {
     failures.count++;
-    console.error(`midolman: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, `${what} failed`);
   };
   process.on('unhandledRejection', failed('a background task'));
   const credentialsFile = values.credentials ?? (existsSync(DEFAULT_CREDENTIALS) ? DEFAULT_CREDENTIALS : null);
@@ -177,7 +189,32 @@ export async function main(argv: string[]): Promise<void> {
     workflow.topologyArrived(type, id);
     dp.flush();
   });
-  workflow = new PacketWorkflow(cache, dp, locator, { flowIdleMs: 60_000, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort, natBlocks });
+  const metrics = new AgentMetrics();
+  workflow = new PacketWorkflow(cache, dp, locator, {
+    flowIdleMs: 60_000, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort, natBlocks, observe: (s) => metrics.simulation.observe(s),
+  });
+  const w = workflow;
+  metrics.gauge('midonet_agent_flows', 'Flows installed.', () => w.flows.stats.flows);
+  metrics.counter('midonet_agent_flow_lookups_total', 'Flow table lookups, by result.', { hit: () => w.counters.flowHits, miss: () => w.counters.simulations }, 'result');
+  metrics.counter('midonet_agent_flows_invalidated_total', 'Flows removed by a topology or state change.', () => w.flows.stats.invalidated);
+  metrics.counter('midonet_agent_flows_expired_total', 'Flows removed by their idle or hard timeout.', () => w.flows.stats.expired);
+  metrics.counter('midonet_agent_simulations_total', 'Packets simulated.', () => w.counters.simulations);
+  metrics.counter('midonet_agent_packets_dropped_total', 'Packets dropped, by reason.', {
+    simulation: () => w.counters.dropped, malformed: () => w.counters.malformed, tunnel_unknown_key: () => w.counters.tunnelUnknownKey,
+    tunnel_foreign: () => w.counters.tunnelForeign, topology_timeout: () => w.counters.topologyTimeouts, tx_failed: () => dp.counters.txDropped ?? 0,
+  });
+  metrics.counter('midonet_agent_flow_state_messages_total', 'Flow-state (conntrack, NAT) entries sent and received.', { sent: () => w.counters.stateSent, received: () => w.counters.stateReceived, malformed: () => w.counters.stateMalformed }, 'direction');
+  metrics.gauge('midonet_agent_nat_blocks_held', 'SNAT port blocks this agent leases.', () => natBlocks.counters.claimed - natBlocks.counters.released);
+  metrics.counter('midonet_agent_nat_block_claims_total', 'SNAT port block claims, by answer.', { claimed: () => natBlocks.counters.claimed, taken: () => natBlocks.counters.refused }, 'answer');
+  metrics.gauge('midonet_agent_topology_objects', 'Topology objects held.', () => cache.size);
+  metrics.gauge('midonet_agent_topology_devices_compiled', 'Devices compiled for simulation.', () => cache.topology.size);
+  metrics.counter('midonet_agent_topology_messages_total', 'Messages received on the topology stream.', () => client.counters.messages);
+  metrics.counter('midonet_agent_topology_refused_total', 'Topology messages and values refused, by kind.', {
+    bad_value: () => cache.counters.badValues, handler_error: () => cache.counters.handlerErrors, malformed: () => client.counters.malformed,
+  }, 'kind');
+  metrics.gauge('midonet_agent_bgp_speakers', 'BGP speakers running.', () => bgp.counters.speakers);
+  metrics.gauge('midonet_agent_bgp_learned_routes', 'Routes the BGP speakers learned and publish.', () => bgp.counters.learned);
+  metrics.counter('midonet_agent_failures_total', 'Work that failed and was logged (frames, periodic tasks).', () => failures.count);
 
   let reported = '';
   /** Brings bindings, active states and the host report in line with the topology and the interfaces. */
@@ -197,6 +234,7 @@ export async function main(argv: string[]): Promise<void> {
       const p = mine.get(id);
       if (!p || !present.has(p.interfaceName!)) {
         dp.removePort(id);
+        logger.info({ port: id }, 'port unbound');
         client.deleteState(T.Port, id, 'active');
         workflow.flows.invalidate(`d:${id}`);
       }
@@ -206,16 +244,19 @@ export async function main(argv: string[]): Promise<void> {
       if (tz.type === 'vtep' || !tz.hostIds.includes(hostId)) continue;
       for (const h of tz.hostIds) if (h !== hostId && tz.hostAddresses[h]) members.add(tz.hostAddresses[h]!);
     }
+    for (const a of members) if (!peers.has(a)) logger.info({ peer: a }, 'tunnel peer up');
+    for (const a of peers) if (!members.has(a)) logger.info({ peer: a }, 'tunnel peer down');
     peers = members;
     byKey.clear();
     for (const p of mine.values()) {
       if (!dp.hasPort(p.id) && present.has(p.interfaceName!)) {
         try {
           dp.addPort(p.id, p.interfaceName!);
+          logger.info({ port: p.id, interface: p.interfaceName }, 'port bound');
           client.setState(T.Port, p.id, 'active', hostId);
           workflow.flows.invalidate(`d:${p.id}`);
         } catch (err) {
-          console.error(`midolman: cannot attach ${p.interfaceName} for port ${p.id}: ${(err as Error).message}`);
+          logger.error({ port: p.id, interface: p.interfaceName, err: (err as Error).message }, 'cannot attach the port');
         }
       }
       if (dp.hasPort(p.id)) byKey.set(p.tunnelKey, p.id);
@@ -236,7 +277,7 @@ export async function main(argv: string[]): Promise<void> {
     reported = '';
     void register()
       .then(() => reconcile())
-      .catch((err: Error) => console.error(`midolman: ${err.message}`));
+      .catch(failed('host registration'));
   });
   client.start();
 
@@ -272,8 +313,12 @@ export async function main(argv: string[]): Promise<void> {
     },
     ...(nullDp ? { inject: (portId: string, bytes: Uint8Array) => nullDp.inject(portId, bytes) } : {}),
   };
+  const metricsPort = Number(values['metrics-port']);
+  const metricsServer = metricsPort > 0
+    ? metrics.listen(metricsPort, values['metrics-address']!, () => client.connected, (err) => logger.warn({ port: metricsPort, err: err.message }, 'metrics and health endpoints not served'))
+    : null;
   const bindingServer = await startBindingApi(values['binding-socket']!, binder).catch((err: Error) => {
-    console.error(`midolman: binding API not available on ${values['binding-socket']}: ${err.message}`);
+    logger.error({ socket: values['binding-socket'], err: err.message }, 'binding API not available');
     return null;
   });
 
@@ -284,6 +329,8 @@ export async function main(argv: string[]): Promise<void> {
     if (c) {
       config = c;
       applyAgentConfig(c, workflow);
+      const level = values['log-level'] === undefined ? levelOf(c['agent.loggers.root']) : null;
+      if (level) setLogLevel(level);
       bgp.configure(c);
       await metadata.apply(c);
     }
@@ -307,7 +354,7 @@ export async function main(argv: string[]): Promise<void> {
       failed('periodic work')(err);
     }
   }, 1000);
-  console.log(`midolman: host ${hostId} (${values['host-name']}), cluster ${values.cluster}, ${virtual ? 'no datapath' : `VXLAN on UDP ${tunnelPort}, GRE ${gre ? 'ready' : 'unavailable (no raw socket)'}`}`);
+  logger.info({ host: hostId, name: values['host-name'], cluster: values.cluster, datapath: virtual ? 'none' : 'userspace', vxlanPort: virtual ? null : tunnelPort, gre: gre }, 'midolman started');
 
   /** SIGTERM/SIGINT: speakers and proxies stopped, the session closed (its keys go), the datapath closed; within 2 s whatever happens. */
   const stop = async () => {
@@ -317,6 +364,7 @@ export async function main(argv: string[]): Promise<void> {
     bgp.stop();
     metadata.stop();
     bindingServer?.close();
+    metricsServer?.close();
     client.close();
     await dp.close();
     process.exit(0);

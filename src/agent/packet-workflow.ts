@@ -1,5 +1,6 @@
 import { buildEthernet, parseEthernet } from '../packets/ethernet.ts';
 import type { Ethernet } from '../packets/types.ts';
+import { log, rateLimited } from '../conf/log.ts';
 import { macTagOf } from '../simulation/bridge.ts';
 import { NotYet } from '../simulation/context.ts';
 import { matchOf } from '../simulation/packet-match.ts';
@@ -35,7 +36,12 @@ export interface WorkflowOptions {
   sim?: SimConfig;
   /** Who leases NAT port blocks (cluster-wide in an agent). */
   natBlocks?: NatBlockAllocator;
+  /** Told how long each simulation took (seconds). */
+  observe?: (seconds: number) => void;
 }
+
+/** Drops are normal (a rule said so); what they were for is logged once in a while per reason. */
+const dropped = rateLimited(log('workflow'), 'info');
 
 const MAX_PARKED = 32;
 /** Packets waiting for topology at once, and how long one may wait before it is dropped. */
@@ -122,7 +128,9 @@ export class PacketWorkflow {
       return;
     }
     this.counters.simulations++;
+    const t0 = performance.now();
     const res = simulate(this.cache.topology, this.state, match, parsed.value, { now });
+    this.opts.observe?.((performance.now() - t0) / 1000);
     this.afterSimulation(res, portId, parsed.value, bytes, now);
   }
 
@@ -151,7 +159,10 @@ export class PacketWorkflow {
     if (res.action === 'forward') {
       this.pushState(res, now);
       this.execute(res.outputs, frame, bytes);
-    } else this.counters.dropped++;
+    } else {
+      this.counters.dropped++;
+      if (res.action === 'drop') dropped(res.reason, { port: portId, reason: res.reason }, 'packets dropped');
+    }
   }
 
   /**

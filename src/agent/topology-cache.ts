@@ -7,6 +7,9 @@ import { T, type Host, type Network, type Port, type Route, type Router, type Tu
 import { NotYet } from '../simulation/context.ts';
 import { compileDeps, dependents, VirtualTopology, type MacEntry, type TopologySource } from '../simulation/topology.ts';
 import type { ClusterClient } from './cluster-client.ts';
+import { log } from '../conf/log.ts';
+
+const logger = log('topology');
 
 type Stored = { id: string } & Record<string, unknown>;
 
@@ -72,7 +75,7 @@ export class TopologyCache implements TopologySource {
       } catch (err) {
         // No message may stop the agent: count it, say it, go on.
         this.counters.handlerErrors++;
-        console.error(`midolman: topology message not handled: ${(err as Error).message}`);
+        logger.error({ err: (err as Error).message }, 'topology message not handled');
       }
     });
     this.follow(T.Host, hostId, Date.now());

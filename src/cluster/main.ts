@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StoreConf } from '../conf/conf-store.ts';
+import { levelOf, log, setLogLevel } from '../conf/log.ts';
 import { openStore, type NsdbOptions } from '../nsdb/open.ts';
 import { MockAuthService, StaticAuthService } from './api/auth.ts';
 import { buildApi } from './api/server.ts';
 import { buildNeutronApi } from './neutron/v2-server.ts';
 import { attachTopologyService } from './topology-service.ts';
+import { ClusterMetrics } from './metrics.ts';
 
 const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
                        [--root-key /midonet] [--session-timeout 30] [--auth-file users.json]
                        [--neutron-port 9696 | --neutron-port off] [--tls-cert cert.pem --tls-key key.pem]
+                       [--log-level TRACE|DEBUG|INFO|WARN|ERROR]
 --tls-cert/--tls-key: HTTPS for the APIs and wss for the topology stream (agents then carry their
 credentials encrypted); agents trust the certificate through NODE_EXTRA_CA_CERTS.`;
 
@@ -27,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
       'session-timeout': { type: 'string', default: '30' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'log-level': { type: 'string' },
       'neutron-port': { type: 'string', default: process.env.MIDONET_NEUTRON_PORT ?? '9696' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -38,26 +42,34 @@ export async function main(argv: string[]): Promise<void> {
   const nsdb: NsdbOptions = values.zookeeper
     ? { kind: 'zookeeper', hosts: values.zookeeper, rootKey: values['root-key'], sessionTimeoutMs: Number(values['session-timeout']) * 1000 }
     : { kind: 'embedded', dataDir: values['data-dir']! };
+  const logger = log('cluster');
+  if (values['log-level'] !== undefined) {
+    const level = levelOf(values['log-level']);
+    if (!level) throw new Error(`bad --log-level ${values['log-level']}: TRACE, DEBUG, INFO, WARN or ERROR`);
+    setLogLevel(level);
+  }
   // Nothing a request or the NSDB library leaves unhandled may end the cluster: log it and go on.
-  process.on('unhandledRejection', (err) => console.error(`midonet-cluster: unhandled: ${err instanceof Error ? err.message : String(err)}`));
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const store = await openStore(nsdb);
   // Where the API listens: the command line, else mn-conf (read at start, as MidoNet does).
   const conf = await new StoreConf(store).runtime(null);
+  if (values['log-level'] === undefined) setLogLevel(levelOf(conf['cluster.loggers.root']) ?? 'info');
   const port = Number(values.port ?? conf['cluster.rest_api.http_port'] ?? 8181);
   const host = String(values.host ?? conf['cluster.rest_api.http_host'] ?? '0.0.0.0');
   const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file'], store) : new MockAuthService();
   if (!values['tls-cert'] !== !values['tls-key']) throw new Error('--tls-cert and --tls-key go together');
   const tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
   const scheme = tls ? 'https' : 'http';
-  const app = buildApi({ store, auth, tls });
-  const topology = attachTopologyService(app.server, store, auth);
+  const metrics = new ClusterMetrics(store);
+  const app = buildApi({ store, auth, tls, metrics });
+  const topology = attachTopologyService(app.server, store, auth, metrics);
   await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
-  console.log(`midonet-cluster: MidoNet API on ${scheme}://${host}:${port}/midonet-api (${where})`);
-  const neutron = values['neutron-port'] === 'off' ? null : buildNeutronApi(store, auth, false, tls);
+  logger.info({ url: `${scheme}://${host}:${port}/midonet-api`, nsdb: where }, 'MidoNet API listening');
+  const neutron = values['neutron-port'] === 'off' ? null : buildNeutronApi(store, auth, { tls, metrics });
   if (neutron) {
     await neutron.listen({ port: Number(values['neutron-port']), host });
-    console.log(`midonet-cluster: Neutron API on ${scheme}://${host}:${values['neutron-port']}/v2.0`);
+    logger.info({ url: `${scheme}://${host}:${values['neutron-port']}/v2.0` }, 'Neutron API listening');
   }
   const stop = async () => {
     await neutron?.close();

@@ -8,8 +8,12 @@ import { TOPOLOGY_PATH, type TopologyMessage, type TopologyRequest } from '../mo
 import type { AuthService, User } from './api/auth.ts';
 import { tokenOf } from './api/server.ts';
 import { mayConnect, readRefusal, writeRefusal } from './topology/stream-policy.ts';
+import type { ClusterMetrics } from './metrics.ts';
+import { log } from '../conf/log.ts';
 
 export { TOPOLOGY_PATH };
+
+const logger = log('topology');
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512;
 
@@ -41,10 +45,13 @@ class Session {
     private readonly ws: WebSocket,
     private readonly store: Store,
     readonly user: User,
+    private readonly metrics?: ClusterMetrics,
   ) {}
 
   send(m: TopologyMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(m));
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(m));
+    this.metrics?.messages.inc();
   }
 
   private onChange = (c: Change) =>
@@ -137,7 +144,7 @@ const HEARTBEAT_MS = 5_000;
  * that vanish when the connection does. Open only to the admin and to hosts with their own
  * credential; a connection that stops answering pings is closed, so a wedged agent's keys go.
  */
-export function attachTopologyService(server: Server, store: Store, auth: AuthService): { close(): Promise<void> } {
+export function attachTopologyService(server: Server, store: Store, auth: AuthService, metrics?: ClusterMetrics): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const sessions = new Map<WebSocket, Session>();
   const refuse = (socket: Duplex, status: number, text: string) => {
@@ -153,8 +160,10 @@ export function attachTopologyService(server: Server, store: Store, auth: AuthSe
       if (!user) return refuse(socket, 401, 'Unauthorized');
       if (!mayConnect(user)) return refuse(socket, 403, 'Forbidden');
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const session = new Session(ws, store, user);
+        const session = new Session(ws, store, user, metrics);
         sessions.set(ws, session);
+        metrics?.sessions.set(sessions.size);
+        logger.info({ user: user.name, host: user.hostId ?? null }, 'topology stream opened');
         ws.on('pong', () => (session.alive = true));
         // Requests are handled one at a time so acks and updates keep the order they were asked in.
         let chain = Promise.resolve();
@@ -163,6 +172,8 @@ export function attachTopologyService(server: Server, store: Store, auth: AuthSe
         });
         ws.on('close', () => {
           sessions.delete(ws);
+          metrics?.sessions.set(sessions.size);
+          logger.info({ user: user.name, host: user.hostId ?? null }, 'topology stream closed');
           chain = chain.then(() => session.close());
         });
         ws.on('error', () => ws.terminate());
@@ -172,6 +183,7 @@ export function attachTopologyService(server: Server, store: Store, auth: AuthSe
   const heartbeat = setInterval(() => {
     for (const [ws, session] of sessions) {
       if (!session.alive) {
+        logger.warn({ user: session.user.name, host: session.user.hostId ?? null }, 'topology stream silent for a whole heartbeat: closed');
         ws.terminate();
         continue;
       }

@@ -42,7 +42,8 @@ export const SCHEMA: Record<string, SchemaEntry> = {
   'agent.openstack.metadata.nova_metadata_url': { value: 'http://localhost:8775', description: 'Where the Nova metadata service listens.' },
   'agent.openstack.metadata.shared_secret': { value: '', description: 'Secret shared with Nova to sign instance ids (X-Instance-ID-Signature).' },
   'agent.minions.binding_api.unix_socket': { value: '/var/run/midolman/midolman.sock', description: 'Unix socket of the binding API mm-ctl uses.' },
-  'agent.loggers.root': { value: 'INFO', description: 'Log level of the agent.' },
+  'agent.loggers.root': { value: 'INFO', description: 'Log level of the agent (TRACE, DEBUG, INFO, WARN, ERROR), applied while it runs.' },
+  'cluster.loggers.root': { value: 'INFO', description: 'Log level of the cluster (TRACE, DEBUG, INFO, WARN, ERROR), read at start.' },
 };
 
 /** MidoNet's shipped templates: sizing for compute and gateway hosts. */

@@ -29,6 +29,11 @@ export class ClusterProcess {
     proc.stderr?.on('data', (d) => (this.output += d));
   }
 
+  /** What the process printed so far (its log lines). */
+  get log(): string {
+    return this.output;
+  }
+
   get url(): string {
     return `${this.scheme}://127.0.0.1:${this.port}/midonet-api`;
   }

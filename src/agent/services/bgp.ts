@@ -14,6 +14,9 @@ import { durationMs } from '../agent-config.ts';
 import { BgpLink } from './bgp-link.ts';
 import { BirdSpeaker, type PeerConf, type SpeakerConf } from './bird-speaker.ts';
 import type { FrameOut } from './metadata-link.ts';
+import { log } from '../../conf/log.ts';
+
+const logger = log('bgp');
 
 /** What the service reads and writes: the agent's topology and its cluster connection. */
 export interface BgpContext {
@@ -123,7 +126,7 @@ export class BgpService {
       try {
         await r.speaker.apply(conf);
       } catch (err) {
-        console.error(`midolman: BGP speaker for port ${portId}: ${(err as Error).message}`);
+        logger.error({ port: portId, err: (err as Error).message }, 'BGP speaker failed');
       }
     }
   }
@@ -132,7 +135,10 @@ export class BgpService {
   async poll(): Promise<void> {
     for (const [portId, r] of this.running) {
       const status = await r.speaker.status(r.conf.peers);
-      if (status !== r.status) this.ctx.setState(T.Port, portId, 'bgp', (r.status = status));
+      if (status !== r.status) {
+        logger.info({ port: portId, router: r.routerId, status }, 'BGP session state changed');
+        this.ctx.setState(T.Port, portId, 'bgp', (r.status = status));
+      }
       const now = new Map<string, string>();
       for (const l of await r.speaker.learned()) {
         const name = learnedRouteName(portId, l.dst, l.length);

@@ -6,6 +6,7 @@ import type { Flat } from '../../conf/hocon.ts';
 import type { NPort } from '../../model/neutron.ts';
 import { METADATA_PORT, MetadataLink, type FrameOut } from './metadata-link.ts';
 import { MetadataProxy } from './metadata-proxy.ts';
+import { log } from '../../conf/log.ts';
 
 export class MetadataService {
   readonly link: MetadataLink;
@@ -27,7 +28,7 @@ export class MetadataService {
         await this.proxy.listen();
         this.enabled = true;
       } catch (err) {
-        console.error(`midolman: metadata proxy not started: ${(err as Error).message}`);
+        log('metadata').error({ err: (err as Error).message }, 'metadata proxy not started');
         this.stop();
       }
     } else this.stop();

@@ -3,6 +3,7 @@ import type { Store } from '../../nsdb/store.ts';
 import { formatExpiry, LoginThrottled, type AuthService, type Token, type User } from './auth.ts';
 import { ApiError, errorBody, toApiError } from './errors.ts';
 import { NsdbUnavailableError } from '../../nsdb/errors.ts';
+import type { ClusterMetrics } from '../metrics.ts';
 import type { Ctx, Method, Route } from './http.ts';
 import { accepts, ERROR_TYPE, negotiate, versionOf, vnd } from './media.ts';
 import { allRoutes } from './resources/index.ts';
@@ -17,7 +18,12 @@ export interface ApiOptions {
   logger?: boolean;
   /** Serve HTTPS (and the topology stream as wss) with this key and certificate. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Counts and logs every request, and serves GET /metrics. */
+  metrics?: ClusterMetrics;
 }
+
+/** Who made each request, for the request log. */
+const callers = new WeakMap<FastifyRequest, string>();
 
 const CORS = {
   'access-control-allow-origin': '*',
@@ -78,6 +84,16 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     if (!opts.store.backend.available && req.url.startsWith(API_ROOT)) return sendError(reply, toApiError(new NsdbUnavailableError('its session is being renewed')));
   });
 
+  if (opts.metrics) {
+    const metrics = opts.metrics;
+    metrics.instrument(app, 'midonet', (req) => callers.get(req));
+    // Counters only, but an entry point like any other: the API's token when authentication is on.
+    app.get('/metrics', async (req, reply) => {
+      if (opts.auth.enforced && !(await opts.auth.authorize(tokenOf(req)))?.roles.includes('admin')) return sendError(reply, unauthorized('Authentication error'));
+      return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+
   // For supervisors and load balancers: alive (the process answers), ready (its NSDB answers too).
   app.get('/healthz', async (_req, reply) => reply.code(200).send({ status: 'alive' }));
   app.get('/readyz', async (_req, reply) =>
@@ -128,10 +144,12 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   return app;
 }
 
-/** The token a request carries: X-Auth-Token, or MidoNet's session cookie. */
+/** The token a request carries: X-Auth-Token, a bearer token (Prometheus sends those), or MidoNet's session cookie. */
 export function tokenOf(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
   const h = req.headers['x-auth-token'];
   if (typeof h === 'string' && h) return h;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+  if (bearer) return bearer[1];
   const c = req.headers.cookie;
   const cookie = /(?:^|;\s*)sessionId=([^;]+)/.exec(typeof c === 'string' ? c : '');
   return cookie?.[1];
@@ -159,6 +177,7 @@ function hostMayCall(user: User, method: string, path: string, body: unknown): b
 async function dispatch(route: Route, req: FastifyRequest, reply: FastifyReply, opts: ApiOptions): Promise<void> {
   const user = await opts.auth.authorize(tokenOf(req));
   if (!user) throw unauthorized('Authentication error');
+  callers.set(req, user.name);
   if (!user.roles.includes('admin') && !hostMayCall(user, req.method, req.url.slice(API_ROOT.length), req.body)) {
     throw unauthorized('Only admin users may use this API');
   }

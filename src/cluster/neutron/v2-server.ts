@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Store } from '../../nsdb/store.ts';
 import { NsdbUnavailableError } from '../../nsdb/errors.ts';
+import type { ClusterMetrics } from '../metrics.ts';
 import type { AuthService, User } from '../api/auth.ts';
 import { ApiError, toApiError } from '../api/errors.ts';
 import { BODY_LIMIT } from '../api/server.ts';
@@ -80,8 +81,9 @@ function send(reply: FastifyReply, status: number, body?: unknown): FastifyReply
  * The app, not yet listening. Tokens (X-Auth-Token) are checked by the same authentication as the
  * MidoNet API; version discovery needs none.
  */
-export function buildNeutronApi(store: Store, auth: AuthService, logger = false, tls?: { key: Buffer; cert: Buffer }): FastifyInstance {
-  const app = Fastify({ ...(tls ? { https: tls } : {}), logger, bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true } }) as unknown as FastifyInstance;
+export function buildNeutronApi(store: Store, auth: AuthService, o: { tls?: { key: Buffer; cert: Buffer }; metrics?: ClusterMetrics } = {}): FastifyInstance {
+  const app = Fastify({ ...(o.tls ? { https: o.tls } : {}), bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true } }) as unknown as FastifyInstance;
+  o.metrics?.instrument(app, 'neutron', (req) => users.get(req)?.name);
   const service = new NeutronService(store);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));

@@ -10,8 +10,10 @@ import {
   UniqueViolationError,
 } from '../errors.ts';
 import { partOf } from '../indexes.ts';
+import { log } from '../../conf/log.ts';
 
 const { Exception, CreateMode } = zookeeper;
+const logger = log('nsdb');
 
 export interface ZkOptions {
   /** host:port[,host:port...] */
@@ -142,12 +144,13 @@ export class ZkBackend implements Backend {
           await this.mkdirp(p.slice(0, p.lastIndexOf('/')));
           await this.call<string>((cb) => this.client.create(p, Buffer.from(value), CreateMode.EPHEMERAL, cb));
         } catch (err) {
-          if (codeOf(err) !== Exception.NODE_EXISTS) console.error(`midonet-cluster: could not restore ${p}: ${String(err)}`);
+          if (codeOf(err) !== Exception.NODE_EXISTS) logger.error({ path: p, err: String(err) }, 'could not restore a session key');
         }
       }
     }
     this.up = true;
     this.counters.renewals++;
+    logger.warn({ renewals: this.counters.renewals }, 'ZooKeeper session expired and renewed: session keys made again, watches armed again');
     for (const arm of this.arms) arm();
   }
 
