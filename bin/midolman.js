@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: nothing to build after `npm ci`.
-import { register } from 'tsx/esm/api';
+import { load } from './load.js';
 
-register();
-const { main } = await import('../src/agent/midolman.ts');
+const { main } = await load('agent/midolman');
 main(process.argv.slice(2)).catch((err) => {
   console.error(`midolman: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: nothing to build after `npm ci`.
-import { register } from 'tsx/esm/api';
+import { load } from './load.js';
 
-register();
-const { main } = await import('../src/cli/mm-ctl.ts');
+const { main } = await load('cli/mm-ctl');
 process.exitCode = await main(process.argv.slice(2));

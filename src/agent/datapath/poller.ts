@@ -17,11 +17,14 @@ export class Poller {
     const pipe = [0, 0];
     if ((sys.pipe2(pipe, 0o4000) as number) < 0) throw new Error('pipe2 failed');
     this.wakeFd = pipe[1]!;
-    // The worker runs TypeScript too: a one-line ES module registers tsx in it first.
-    const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL('./poller-worker.ts', import.meta.url).href)});`;
-    this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), {
-      workerData: { shared: this.shared.buffer, controlFd: pipe[0] },
-    });
+    const workerData = { shared: this.shared.buffer, controlFd: pipe[0] };
+    if (import.meta.url.endsWith('.js')) {
+      this.worker = new Worker(new URL('./poller-worker.js', import.meta.url), { workerData });
+    } else {
+      // Run from the TypeScript: a one-line ES module registers tsx in the worker first.
+      const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL('./poller-worker.ts', import.meta.url).href)});`;
+      this.worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });
+    }
     this.worker.unref();
     this.worker.on('message', (ready: number[]) => {
       try {
