@@ -66,6 +66,16 @@ describe('Neutron v2.0 API', () => {
     assert.deepEqual((await f.req('GET', path)).json.tags, []);
   });
 
+  it('traces from a VM port as the VM: its MAC and address by default, through anti-spoofing', async () => {
+    const a = await f.create('ports', 'port', { network_id: ids.net, name: 'trace-a', device_owner: 'compute:nova' });
+    const b = await f.create('ports', 'port', { network_id: ids.net, name: 'trace-b', device_owner: 'compute:nova' });
+    const r = await f.midonet.req('POST', '/trace', { body: { inPort: a.id, dstIp: b.fixed_ips[0].ip_address, ethDst: b.mac_address, proto: 'udp', dstPort: 53 } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json.action, 'forward', r.json.detailed);
+    assert.deepEqual(r.json.outputs.map((o: { portId: string }) => o.portId), [b.id]);
+    assert.match(r.json.detailed, new RegExp(`eth ${a.mac_address}`));
+  });
+
   it('follows port updates: addresses, MAC, port security, address pairs', async () => {
     const p = await f.create('ports', 'port', { network_id: ids.net, name: 'vm', device_owner: 'compute:nova' });
     const hosts = async () => (await midonet(`/bridges/${ids.net}/dhcp/10.0.0.0_24/hosts`)).filter((h: { name: string }) => h.name === 'vm');

@@ -1,4 +1,5 @@
 import { T, type Router } from '../../../model/types.ts';
+import { NT, type NPort } from '../../../model/neutron.ts';
 import { NotYet } from '../../../simulation/context.ts';
 import { SimState } from '../../../simulation/state.ts';
 import { DeviceMissing, VirtualTopology } from '../../../simulation/topology.ts';
@@ -60,6 +61,12 @@ export function traceRoutes(): Route[] {
           const v = readBody(ctx, fields);
           const desc = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) as unknown as PacketDescription;
           if (typeof desc.proto === 'string' && /^\d+$/.test(desc.proto)) desc.proto = Number(desc.proto);
+          // From a Neutron VM port, the packet is the VM's: its MAC and address, or anti-spoofing drops it.
+          const vm = await ctx.store.tryGet<NPort>(NT.Port, desc.inPort);
+          if (vm) {
+            desc.ethSrc ??= vm.mac_address;
+            desc.srcIp ??= vm.fixed_ips[0]?.ip_address;
+          }
           // Only what the packet reaches is read: simulate, load what it lacked, simulate again.
           const src = new StoreSource(ctx.store);
           const topo = new VirtualTopology(src);
