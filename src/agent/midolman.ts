@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<void> {
   const cache = new TopologyCache(client, hostId, {
     changed: (tags, type) => {
       for (const t of tags) workflow?.flows.invalidate(t);
-      if (RECONCILED_BY.has(type) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile());
+      if (RECONCILED_BY.has(type) && !reconcileSoon) reconcileSoon = setImmediate(() => void reconcile().catch(failed('reconcile')));
     },
     arrived: (type, id) => {
       // Outside a datapath batch: what the released packets send goes out now.
@@ -217,10 +217,27 @@ export async function main(argv: string[]): Promise<void> {
   metrics.counter('midonet_agent_failures_total', 'Work that failed and was logged (frames, periodic tasks).', () => failures.count);
 
   let reported = '';
-  /** Brings bindings, active states and the host report in line with the topology and the interfaces. */
-  async function reconcile(): Promise<void> {
+  let reconciling: Promise<void> | null = null;
+  let reconcileAgain = false;
+  /** Brings bindings, active states and the host report in line (one pass at a time; a request meanwhile makes one more). */
+  function reconcile(): Promise<void> {
     reconcileSoon = null;
-    const ifaces = virtual ? [] : scanInterfaces();
+    if (reconciling) {
+      reconcileAgain = true;
+      return reconciling;
+    }
+    reconciling = reconcileOnce().finally(() => {
+      reconciling = null;
+      if (reconcileAgain) {
+        reconcileAgain = false;
+        void reconcile().catch(failed('reconcile'));
+      }
+    });
+    return reconciling;
+  }
+
+  async function reconcileOnce(): Promise<void> {
+    const ifaces = virtual ? [] : await scanInterfaces();
     const report = JSON.stringify({ interfaces: ifaces });
     if (report !== reported && client.connected) {
       reported = report;
@@ -361,8 +378,7 @@ export async function main(argv: string[]): Promise<void> {
     setTimeout(() => process.exit(0), 1500).unref();
     watchdog.stop();
     clearInterval(timer);
-    bgp.stop();
-    metadata.stop();
+    await Promise.all([bgp.stop(), metadata.stop()]);
     bindingServer?.close();
     metricsServer?.close();
     client.close();

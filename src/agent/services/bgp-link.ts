@@ -29,35 +29,35 @@ export class BgpLink {
   constructor(private readonly dp: FrameOut) {}
 
   /** Makes the speaker's namespace and interface (address/length, MAC) and attaches its peer. */
-  plumb(portId: string, ns: string, cidr: string, mac: string): void {
-    this.unplumb(portId);
+  async plumb(portId: string, ns: string, cidr: string, mac: string): Promise<void> {
+    await this.unplumb(portId);
     const i = this.n++;
     const hostIf = `mnbgp${i}d`;
     const nsIf = `mnbgp${i}`;
-    tryRun('ip', ['netns', 'del', ns]);
-    run('ip', ['netns', 'add', ns]);
-    run('ip', ['link', 'add', nsIf, 'type', 'veth', 'peer', 'name', hostIf]);
-    run('ip', ['link', 'set', nsIf, 'netns', ns]);
-    run('ip', ['-n', ns, 'link', 'set', nsIf, 'name', 'uplink0']);
-    run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'address', mac]);
-    tryRun('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    offloadsOff('uplink0', ns);
-    offloadsOff(hostIf);
-    run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'uplink0']);
-    run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'up']);
-    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    run('ip', ['link', 'set', hostIf, 'up']);
+    await tryRun('ip', ['netns', 'del', ns]);
+    await run('ip', ['netns', 'add', ns]);
+    await run('ip', ['link', 'add', nsIf, 'type', 'veth', 'peer', 'name', hostIf]);
+    await run('ip', ['link', 'set', nsIf, 'netns', ns]);
+    await run('ip', ['-n', ns, 'link', 'set', nsIf, 'name', 'uplink0']);
+    await run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'address', mac]);
+    await tryRun('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    await offloadsOff('uplink0', ns);
+    await offloadsOff(hostIf);
+    await run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'uplink0']);
+    await run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'up']);
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    await run('ip', ['link', 'set', hostIf, 'up']);
     this.dp.addPort(linkOf(portId), hostIf);
     this.byPort.set(portId, { portId, address: ipToInt(cidr.split('/')[0]!), ns, hostIf });
   }
 
-  unplumb(portId: string): void {
+  async unplumb(portId: string): Promise<void> {
     const p = this.byPort.get(portId);
     if (!p) return;
     this.byPort.delete(portId);
     this.dp.removePort(linkOf(portId));
-    tryRun('ip', ['link', 'del', p.hostIf]);
-    tryRun('ip', ['netns', 'del', p.ns]);
+    await tryRun('ip', ['link', 'del', p.hostIf]);
+    await tryRun('ip', ['netns', 'del', p.ns]);
   }
 
   /** A frame from a datapath port: true when it was the speaker's alone and is taken care of. */

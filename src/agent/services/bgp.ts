@@ -113,12 +113,12 @@ export class BgpService {
 
   private async syncOnce(): Promise<void> {
     const want = this.wanted();
-    for (const [portId, r] of this.running) if (!want.has(portId)) this.stopOne(portId, r);
+    for (const [portId, r] of [...this.running]) if (!want.has(portId)) await this.stopOne(portId, r);
     for (const [portId, { port, conf }] of want) {
       let r = this.running.get(portId);
       if (!r) {
         const ns = `${this.nsPrefix}${this.running.size}-${portId.slice(0, 8)}`;
-        this.link.plumb(portId, ns, port.portSubnet[0]!, port.portMac!);
+        await this.link.plumb(portId, ns, port.portSubnet[0]!, port.portMac!);
         r = { speaker: new BirdSpeaker(ns, join(this.stateDir, `bgp-${portId}`)), conf, routerId: conf.routerId, published: new Map(), status: '' };
         this.running.set(portId, r);
       }
@@ -154,16 +154,16 @@ export class BgpService {
     }
   }
 
-  private stopOne(portId: string, r: Running): void {
+  private async stopOne(portId: string, r: Running): Promise<void> {
+    this.running.delete(portId);
     r.speaker.stop();
-    this.link.unplumb(portId);
     for (const name of r.published.keys()) this.ctx.deleteState(T.Router, r.routerId, learnedRouteKey(r.routerId, name).key);
     this.ctx.deleteState(T.Port, portId, 'bgp');
-    this.running.delete(portId);
+    await this.link.unplumb(portId);
   }
 
-  stop(): void {
-    for (const [portId, r] of [...this.running]) this.stopOne(portId, r);
+  async stop(): Promise<void> {
+    await Promise.all([...this.running].map(([portId, r]) => this.stopOne(portId, r)));
   }
 
   get counters() {

@@ -1,13 +1,16 @@
 /** The host commands the agent's services plumb their interfaces with (iproute2, sysctl, ethtool). */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
-/** Runs a command; its failure is the caller's. */
-export const run = (cmd: string, args: string[]): void => void execFileSync(cmd, args, { stdio: 'ignore' });
+const exec = promisify(execFile);
+
+/** Runs a command without blocking the agent's event loop; its failure is the caller's. */
+export const run = async (cmd: string, args: string[]): Promise<void> => void (await exec(cmd, args));
 
 /** Runs a command whose failure changes nothing that matters (already done, or optional). */
-export function tryRun(cmd: string, args: string[]): void {
+export async function tryRun(cmd: string, args: string[]): Promise<void> {
   try {
-    run(cmd, args);
+    await run(cmd, args);
   } catch {
     // optional or already done
   }
@@ -17,8 +20,7 @@ export function tryRun(cmd: string, args: string[]): void {
  * Frames of this interface cross userspace: no offloads that leave checksums to hardware. Without
  * ethtool the kernel may leave them unfilled and the far end drops those frames.
  */
-export function offloadsOff(ifname: string, ns?: string): void {
+export function offloadsOff(ifname: string, ns?: string): Promise<void> {
   const ethtool = ['ethtool', '-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off'];
-  if (ns) tryRun('ip', ['netns', 'exec', ns, ...ethtool]);
-  else tryRun(ethtool[0]!, ethtool.slice(1));
+  return ns ? tryRun('ip', ['netns', 'exec', ns, ...ethtool]) : tryRun(ethtool[0]!, ethtool.slice(1));
 }

@@ -4,7 +4,7 @@
  * link-local address of its own (169.254.x.y) that its requests come from, so the proxy knows
  * which port asked, and the kernel's answers to that address go back to that port's VM.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { METADATA_ADDRESS } from '../../model/neutron.ts';
 import { intToIp, ipToInt } from '../../model/net.ts';
 import { buildEthernet, parseEthernet } from '../../packets/ethernet.ts';
@@ -46,22 +46,22 @@ export class MetadataLink {
   constructor(private readonly dp: FrameOut) {}
 
   /** Makes the kernel interface (169.254.169.254/16) and attaches its peer to the datapath. */
-  open(): void {
-    this.close();
-    run('ip', ['link', 'add', KERNEL_IF, 'type', 'veth', 'peer', 'name', DATAPATH_IF]);
+  async open(): Promise<void> {
+    await this.close();
+    await run('ip', ['link', 'add', KERNEL_IF, 'type', 'veth', 'peer', 'name', DATAPATH_IF]);
     for (const ifname of [KERNEL_IF, DATAPATH_IF]) {
-      run('sysctl', ['-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
-      offloadsOff(ifname);
-      run('ip', ['link', 'set', ifname, 'up']);
+      await run('sysctl', ['-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
+      await offloadsOff(ifname);
+      await run('ip', ['link', 'set', ifname, 'up']);
     }
-    run('ip', ['addr', 'add', `${intToIp(METADATA_IP)}/16`, 'dev', KERNEL_IF]);
-    this.kernelMac = macFromString(readFileSync(`/sys/class/net/${KERNEL_IF}/address`, 'utf8').trim());
+    await run('ip', ['addr', 'add', `${intToIp(METADATA_IP)}/16`, 'dev', KERNEL_IF]);
+    this.kernelMac = macFromString((await readFile(`/sys/class/net/${KERNEL_IF}/address`, 'utf8')).trim());
     this.dp.addPort(METADATA_PORT, DATAPATH_IF);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.dp.removePort(METADATA_PORT);
-    tryRun('ip', ['link', 'del', KERNEL_IF]);
+    await tryRun('ip', ['link', 'del', KERNEL_IF]);
   }
 
   /** The address the proxy sees for a port's requests. */

@@ -24,20 +24,20 @@ export class MetadataService {
     if (want === this.enabled) return;
     if (want) {
       try {
-        this.link.open();
+        await this.link.open();
         await this.proxy.listen();
         this.enabled = true;
       } catch (err) {
         log('metadata').error({ err: (err as Error).message }, 'metadata proxy not started');
-        this.stop();
+        await this.stop();
       }
-    } else this.stop();
+    } else await this.stop();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.enabled = false;
     this.proxy.close();
-    this.link.close();
+    await this.link.close();
   }
 
   /** A frame from a datapath port: true when the metadata service took it. */
