@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readCredentialsFile } from '../conf/credentials.ts';
+import { AGENT_CONF, readBootstrap } from '../conf/bootstrap.ts';
+import { discoverClusters } from './discovery.ts';
 import { levelOf, log, setLogLevel } from '../conf/log.ts';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -24,13 +26,17 @@ import { AgentMetrics } from './metrics.ts';
 import { METADATA_PORT } from './services/metadata-link.ts';
 import { TopologyCache } from './topology-cache.ts';
 
-const USAGE = `usage: midolman [--cluster URL,...] [--host-id-file PATH] [--tunnel-port 6677]
+const USAGE = `usage: midolman [--cluster URL,... | --config /etc/midolman/midolman.conf] [--host-id-file PATH] [--tunnel-port 6677]
                 [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]
                 [--credentials FILE] [--datapath userspace|none] [--device-idle SECONDS]
                 [--watchdog SECONDS] [--metrics-port 7300] [--metrics-address 127.0.0.1]
                 [--log-level TRACE|DEBUG|INFO|WARN|ERROR]
 --credentials: the host's own login for a cluster with authentication (username= and password=
-lines, or token=; default /etc/midolman/credentials when it exists).`;
+lines, or token=; default /etc/midolman/credentials when it exists).
+Without --cluster (or MIDONET_CLUSTER_URL), the cluster is found through ZooKeeper as midolman.conf's
+[zookeeper] zookeeper_hosts names it.
+VMs' interfaces must have checksum and segmentation offloads off for now (the datapath does not
+read virtio-net headers yet): ethtool -K <if> tx off tso off gso off, in the VM and on the host.`;
 
 class AgentError extends Error {}
 
@@ -45,6 +51,20 @@ function removeStaleSpeakers(prefix: string): void {
 
 /** Where an agent finds its credential when none is named (MidoNet's agents had none: ZooKeeper was open). */
 const DEFAULT_CREDENTIALS = '/etc/midolman/credentials';
+
+/**
+ * The cluster, when no URL is given: MidoNet's way, through ZooKeeper named in midolman.conf, where
+ * every cluster node registers its endpoint; else a cluster on this machine.
+ */
+async function findClusters(config: string): Promise<string[]> {
+  const boot = readBootstrap([config]);
+  if (!boot.hosts) return [DEFAULT_CLUSTER];
+  const found = await discoverClusters({ ...boot, hosts: boot.hosts });
+  if (found.length === 0) throw new AgentError(`no cluster registered in ZooKeeper at ${boot.hosts}${boot.rootKey}`);
+  return found;
+}
+
+const DEFAULT_CLUSTER = 'http://127.0.0.1:8181/midonet-api';
 
 /** A call to the MidoNet API with the host's token; logs in again once if the token was refused. */
 async function api(client: ClusterClient, method: string, path: string, body?: unknown): Promise<Response> {
@@ -65,7 +85,8 @@ export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      cluster: { type: 'string', default: process.env.MIDONET_CLUSTER_URL ?? 'http://127.0.0.1:8181/midonet-api' },
+      cluster: { type: 'string', default: process.env.MIDONET_CLUSTER_URL },
+      config: { type: 'string', default: AGENT_CONF },
       'host-id-file': { type: 'string', default: DEFAULT_HOST_ID_FILE },
       'state-dir': { type: 'string' },
       'tunnel-port': { type: 'string', default: '6677' },
@@ -110,7 +131,8 @@ export async function main(argv: string[]): Promise<void> {
   process.on('unhandledRejection', failed('a background task'));
   const credentialsFile = values.credentials ?? (existsSync(DEFAULT_CREDENTIALS) ? DEFAULT_CREDENTIALS : null);
   const credentials = credentialsFile ? readCredentialsFile(credentialsFile) : null;
-  const client = new ClusterClient(values.cluster!.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean), credentials);
+  const clusters = values.cluster ? values.cluster.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean) : await findClusters(values.config!);
+  const client = new ClusterClient(clusters, credentials);
 
   let workflow: PacketWorkflow;
   let metadata: MetadataService;
@@ -371,7 +393,7 @@ export async function main(argv: string[]): Promise<void> {
       failed('periodic work')(err);
     }
   }, 1000);
-  logger.info({ host: hostId, name: values['host-name'], cluster: values.cluster, datapath: virtual ? 'none' : 'userspace', vxlanPort: virtual ? null : tunnelPort, gre: gre }, 'midolman started');
+  logger.info({ host: hostId, name: values['host-name'], cluster: clusters, datapath: virtual ? 'none' : 'userspace', vxlanPort: virtual ? null : tunnelPort, gre: gre }, 'midolman started');
 
   /** SIGTERM/SIGINT: speakers and proxies stopped, the session closed (its keys go), the datapath closed; within 2 s whatever happens. */
   const stop = async () => {

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from '../agent/host-id.ts';
+import { AGENT_CONF, CLUSTER_CONF, readBootstrap } from '../conf/bootstrap.ts';
 import { HttpConf } from '../conf/conf-client.ts';
 import { toolCredentials } from '../conf/credentials.ts';
 import { StoreConf, type ConfAccess } from '../conf/conf-store.ts';
@@ -22,30 +22,6 @@ MIDONET_CLUSTER_URL (default http://127.0.0.1:8181/midonet-api), with the creden
 MIDO_TOKEN_FILE, MIDO_USER and MIDO_PASSWORD, or ~/.midonetrc [cli] username and password.`;
 
 class UsageError extends Error {}
-
-const BOOTSTRAP_FILES = ['/etc/midonet/midonet.conf', '/etc/midolman/midolman.conf'];
-
-/** [zookeeper] settings from MidoNet's bootstrap files (INI), then the environment. */
-function bootstrap(): { hosts: string | null; rootKey: string } {
-  let hosts: string | null = null;
-  let rootKey = '/midonet';
-  const files = process.env.MIDO_BOOTSTRAP_FILES ? process.env.MIDO_BOOTSTRAP_FILES.split(':') : BOOTSTRAP_FILES;
-  for (const f of files) {
-    if (!existsSync(f)) continue;
-    let section = '';
-    for (const raw of readFileSync(f, 'utf8').split('\n')) {
-      const line = raw.trim();
-      const s = /^\[(.+)\]$/.exec(line);
-      if (s) section = s[1]!;
-      const kv = /^(\w+)\s*[=:]\s*(.*)$/.exec(line);
-      if (section === 'zookeeper' && kv) {
-        if (kv[1] === 'zookeeper_hosts') hosts = kv[2]!.replace(/^"|"$/g, '');
-        if (kv[1] === 'root_key') rootKey = kv[2]!.replace(/^"|"$/g, '');
-      }
-    }
-  }
-  return { hosts: process.env.MIDO_ZOOKEEPER_HOSTS ?? hosts, rootKey: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? rootKey };
-}
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
@@ -144,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return cmd ? 0 : 2;
   }
-  const boot = bootstrap();
+  const boot = readBootstrap(process.env.MIDO_BOOTSTRAP_FILES ? process.env.MIDO_BOOTSTRAP_FILES.split(':') : [CLUSTER_CONF, AGENT_CONF]);
   let conf: ConfAccess;
   let close = async () => {};
   try {

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { StoreConf } from '../conf/conf-store.ts';
+import { CLUSTER_CONF, readBootstrap } from '../conf/bootstrap.ts';
+import { clusterEndpointKey } from '../model/state-keys.ts';
 import { levelOf, log, setLogLevel } from '../conf/log.ts';
 import { openStore, type NsdbOptions } from '../nsdb/open.ts';
 import { MockAuthService, StaticAuthService } from './api/auth.ts';
@@ -10,11 +14,19 @@ import { attachTopologyService } from './topology-service.ts';
 import { ClusterMetrics } from './metrics.ts';
 
 const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
-                       [--root-key /midonet] [--session-timeout 30] [--auth-file users.json]
+                       [--root-key /midonet] [--session-timeout 30] [--config /etc/midonet/midonet.conf]
+                       [--advertise-url URL] [--auth-file users.json]
                        [--neutron-port 9696 | --neutron-port off] [--tls-cert cert.pem --tls-key key.pem]
                        [--log-level TRACE|DEBUG|INFO|WARN|ERROR]
 --tls-cert/--tls-key: HTTPS for the APIs and wss for the topology stream (agents then carry their
 credentials encrypted); agents trust the certificate through NODE_EXTRA_CA_CERTS.`;
+
+/** The address agents reach this node at: the one it listens on, or its first outside IPv4 address. */
+function advertisedHost(listen: string): string {
+  if (listen !== '0.0.0.0' && listen !== '::') return listen;
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
 
 /** Starts the cluster: NSDB, MidoNet REST API and the agents' topology service on one port. */
 export async function main(argv: string[]): Promise<void> {
@@ -24,10 +36,12 @@ export async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string', default: process.env.MIDONET_DATA_DIR ?? './data' },
-      zookeeper: { type: 'string', default: process.env.MIDO_ZOOKEEPER_HOSTS },
-      'root-key': { type: 'string', default: process.env.MIDO_ZOOKEEPER_ROOT_KEY ?? '/midonet' },
+      zookeeper: { type: 'string' },
+      'root-key': { type: 'string' },
+      config: { type: 'string', default: CLUSTER_CONF },
+      'advertise-url': { type: 'string' },
       'auth-file': { type: 'string' },
-      'session-timeout': { type: 'string', default: '30' },
+      'session-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'log-level': { type: 'string' },
@@ -39,8 +53,11 @@ export async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const nsdb: NsdbOptions = values.zookeeper
-    ? { kind: 'zookeeper', hosts: values.zookeeper, rootKey: values['root-key'], sessionTimeoutMs: Number(values['session-timeout']) * 1000 }
+  // The NSDB: the command line, else MidoNet's midonet.conf [zookeeper] (or the environment), else embedded.
+  const boot = readBootstrap([values.config!]);
+  const zkHosts = values.zookeeper ?? boot.hosts;
+  const nsdb: NsdbOptions = zkHosts
+    ? { kind: 'zookeeper', hosts: zkHosts, rootKey: values['root-key'] ?? boot.rootKey, sessionTimeoutMs: values['session-timeout'] ? Number(values['session-timeout']) * 1000 : (boot.sessionTimeoutMs ?? 30_000) }
     : { kind: 'embedded', dataDir: values['data-dir']! };
   const logger = log('cluster');
   if (values['log-level'] !== undefined) {
@@ -71,6 +88,11 @@ export async function main(argv: string[]): Promise<void> {
     await neutron.listen({ port: Number(values['neutron-port']), host });
     logger.info({ url: `${scheme}://${host}:${values['neutron-port']}/v2.0` }, 'Neutron API listening');
   }
+  // Agents that know only the NSDB (midolman.conf [zookeeper]) find the cluster here.
+  const node = randomUUID();
+  const advertised = values['advertise-url'] ?? `${scheme}://${advertisedHost(host)}:${port}/midonet-api`;
+  await store.setState(clusterEndpointKey(node), advertised, `cluster-${node}`);
+  logger.info({ endpoint: advertised }, 'endpoint registered in the NSDB');
   const stop = async () => {
     await neutron?.close();
     await topology.close();

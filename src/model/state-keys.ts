@@ -46,3 +46,9 @@ export function readLearnedRoute(router: string, json: string | null): Route | n
     weight, attributes: null, type: 'Normal', learned: true,
   };
 }
+
+/**
+ * Where each cluster node says how agents reach its API: `ClusterNode/all/endpoints/<node>`, owned by
+ * the node's session, so it goes with the node (without a node: the directory of them all).
+ */
+export const clusterEndpointKey = (node?: string): StateKey => ({ type: 'ClusterNode', id: 'all', key: node ? `endpoints/${node}` : 'endpoints' });

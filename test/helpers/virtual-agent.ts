@@ -48,12 +48,13 @@ export class VirtualAgent {
   }
 
   /** `token`: for a cluster with authentication, what to ask whether the host is alive with; `id`: a host id given ahead. */
-  static async start(clusterUrl: string, dir: string, name: string, extraArgs: string[] = [], o: { token?: string; id?: string } = {}): Promise<VirtualAgent> {
+  static async start(clusterUrl: string, dir: string, name: string, extraArgs: string[] = [], o: { token?: string; id?: string; findCluster?: boolean } = {}): Promise<VirtualAgent> {
     const id = o.id ?? randomUUID();
     const idFile = join(dir, `${name}.id`);
     writeFileSync(idFile, `host_uuid=${id}\n`);
     const socket = join(dir, `${name}.sock`);
-    const proc = spawn(process.execPath, [MIDOLMAN, '--datapath', 'none', '--cluster', clusterUrl, '--host-id-file', idFile,
+    // findCluster: no URL given, the agent finds the cluster as MidoNet's do (its configuration file).
+    const proc = spawn(process.execPath, [MIDOLMAN, '--datapath', 'none', ...(o.findCluster ? [] : ['--cluster', clusterUrl]), '--host-id-file', idFile,
       '--binding-socket', socket, '--host-name', name, '--state-dir', join(dir, `${name}.state`), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new VirtualAgent(proc, id, name, socket);
     const end = Date.now() + 30_000;
