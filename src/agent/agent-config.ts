@@ -24,6 +24,8 @@ export function applyAgentConfig(c: Flat, wf: PacketWorkflow): void {
   ms('agent.arptable.arp_expiration', (v) => (cfg.arpExpiryMs = v));
   const mtu = Number(c['agent.midolman.dhcp_mtu']);
   if (Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535) cfg.dhcpMtu = mtu;
+  const arp = c['agent.midolman.enable_bridge_arp'];
+  if (typeof arp === 'boolean' || arp === 'true' || arp === 'false') cfg.bridgeArp = arp === true || arp === 'true';
   const flows = Number(c['agent.datapath.max_flow_count']);
   if (Number.isInteger(flows) && flows > 0) wf.flows.maxFlows = flows;
 }

@@ -89,8 +89,8 @@ export async function main(argv: string[]): Promise<void> {
       config: { type: 'string', default: AGENT_CONF },
       'host-id-file': { type: 'string', default: DEFAULT_HOST_ID_FILE },
       'state-dir': { type: 'string' },
-      'tunnel-port': { type: 'string', default: '6677' },
-      'binding-socket': { type: 'string', default: DEFAULT_BINDING_SOCKET },
+      'tunnel-port': { type: 'string' },
+      'binding-socket': { type: 'string' },
       'host-name': { type: 'string', default: hostname() },
       datapath: { type: 'string', default: 'userspace' },
       credentials: { type: 'string', default: process.env.MIDOLMAN_CREDENTIALS },
@@ -106,7 +106,9 @@ export async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const tunnelPort = Number(values['tunnel-port']);
+  // Given on the command line these stay; else mn-conf's agent.datapath.vxlan_overlay_udp_port and
+  // agent.minions.binding_api.unix_socket move them while the agent runs.
+  let tunnelPort = Number(values['tunnel-port'] ?? 6677);
   if (!Number.isInteger(tunnelPort) || tunnelPort < 1 || tunnelPort > 65535) throw new AgentError(`bad --tunnel-port ${values['tunnel-port']}`);
   if (values.datapath !== 'userspace' && values.datapath !== 'none') throw new AgentError(`bad --datapath ${values.datapath}: userspace or none`);
   const deviceIdleMs = Number(values['device-idle']) * 1000;
@@ -335,7 +337,14 @@ export async function main(argv: string[]): Promise<void> {
       workflow: workflow.counters,
       flows: workflow.flows.stats,
       simulation: Object.fromEntries(workflow.state.counters),
-      config: { maxFlows: workflow.flows.maxFlows, sim: workflow.state.config, settings: config },
+      config: {
+        maxFlows: workflow.flows.maxFlows, sim: workflow.state.config, settings: config,
+        // What each setting made of the running agent.
+        applied: {
+          tunnelPort, bindingSocket, logLevel: logger.level, bgp: bgp.defaults,
+          metadata: { enabled: metadata.enabled, ...metadata.settings },
+        },
+      },
       ports: dp.ports(),
       metadata: metadata.counters,
       bgp: bgp.counters,
@@ -356,10 +365,12 @@ export async function main(argv: string[]): Promise<void> {
   const metricsServer = metricsPort > 0
     ? metrics.listen(metricsPort, values['metrics-address']!, () => client.connected, (err) => logger.warn({ port: metricsPort, err: err.message }, 'metrics and health endpoints not served'))
     : null;
-  const bindingServer = await startBindingApi(values['binding-socket']!, binder).catch((err: Error) => {
-    logger.error({ socket: values['binding-socket'], err: err.message }, 'binding API not available');
+  let bindingSocket = values['binding-socket'] ?? DEFAULT_BINDING_SOCKET;
+  const serveBinding = (path: string) => startBindingApi(path, binder).catch((err: Error) => {
+    logger.error({ socket: path, err: err.message }, 'binding API not available');
     return null;
   });
+  let bindingServer = await serveBinding(bindingSocket);
 
   // Settings from mn-conf, applied as they change (polled; MidoNet watches them in ZooKeeper).
   let config: Record<string, unknown> = {};
@@ -372,6 +383,18 @@ export async function main(argv: string[]): Promise<void> {
       if (level) setLogLevel(level);
       bgp.configure(c);
       await metadata.apply(c);
+      const port = Number(c['agent.datapath.vxlan_overlay_udp_port']);
+      if (values['tunnel-port'] === undefined && Number.isInteger(port) && port > 0 && port < 65536 && port !== tunnelPort) {
+        await userspace?.openTunnel(port);
+        workflow.setTunnelPort((tunnelPort = port));
+        logger.info({ port }, 'overlay moved to another UDP port');
+      }
+      const socket = c['agent.minions.binding_api.unix_socket'];
+      if (values['binding-socket'] === undefined && typeof socket === 'string' && socket !== '' && socket !== bindingSocket) {
+        bindingServer?.close();
+        bindingServer = await serveBinding((bindingSocket = socket));
+        logger.info({ socket }, 'binding API moved');
+      }
     }
   };
   void refreshConfig();

@@ -343,6 +343,11 @@ export class PacketWorkflow {
     this.releaseParked(now);
   }
 
+  /** The overlay's UDP port changed (agent.datapath.vxlan_overlay_udp_port): tunnels go there from now on. */
+  setTunnelPort(port: number): void {
+    this.opts.tunnelPort = port;
+  }
+
   /** A device arrived: the packets that waited for it go through again. */
   topologyArrived(type: string, id: string, now = Date.now()): void {
     const k = `${type}/${id}`;

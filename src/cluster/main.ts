@@ -71,6 +71,8 @@ export async function main(argv: string[]): Promise<void> {
   // Where the API listens: the command line, else mn-conf (read at start, as MidoNet does).
   const conf = await new StoreConf(store).runtime(null);
   if (values['log-level'] === undefined) setLogLevel(levelOf(conf['cluster.loggers.root']) ?? 'info');
+  store.setTransactionAttempts(Number(conf['zookeeper.transaction_attempts']));
+  const enabled = (key: string) => conf[key] !== false && conf[key] !== 'false';
   const port = Number(values.port ?? conf['cluster.rest_api.http_port'] ?? 8181);
   const host = String(values.host ?? conf['cluster.rest_api.http_host'] ?? '0.0.0.0');
   const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file'], store) : new MockAuthService();
@@ -78,8 +80,8 @@ export async function main(argv: string[]): Promise<void> {
   const tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
   const scheme = tls ? 'https' : 'http';
   const metrics = new ClusterMetrics(store);
-  const app = buildApi({ store, auth, tls, metrics });
-  const topology = attachTopologyService(app.server, store, auth, metrics);
+  const app = buildApi({ store, auth, tls, metrics, rest: enabled('cluster.rest_api.enabled') });
+  const topology = enabled('cluster.topology_api.enabled') ? attachTopologyService(app.server, store, auth, metrics) : null;
   await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;
   logger.info({ url: `${scheme}://${host}:${port}/midonet-api`, nsdb: where }, 'MidoNet API listening');
@@ -95,7 +97,7 @@ export async function main(argv: string[]): Promise<void> {
   logger.info({ endpoint: advertised }, 'endpoint registered in the NSDB');
   const stop = async () => {
     await neutron?.close();
-    await topology.close();
+    await topology?.close();
     await app.close();
     await store.close();
     process.exit(0);

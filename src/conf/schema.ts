@@ -1,6 +1,9 @@
 /**
  * The configuration keys this project honours, with MidoNet's defaults and a description for
- * `mn-conf doc` (MidoNet keeps them as `<key>_description` in its schema files).
+ * `mn-conf doc` (MidoNet keeps them as `<key>_description` in its schema files). Every key here
+ * changes what a daemon does (test/service/schema.test.ts); others may be set (the seeds set
+ * cassandra and zookeeper ones) and are kept, but nothing reads them: ZooKeeper is found through
+ * midonet.conf/midolman.conf [zookeeper], as MidoNet does.
  */
 export interface SchemaEntry {
   value: string | number | boolean;
@@ -8,22 +11,13 @@ export interface SchemaEntry {
 }
 
 export const SCHEMA: Record<string, SchemaEntry> = {
-  'zookeeper.zookeeper_hosts': { value: '127.0.0.1:2181', description: 'ZooKeeper ensemble the NSDB lives in, host:port[,host:port...].' },
-  'zookeeper.session_timeout': { value: '30s', description: 'ZooKeeper session timeout: session-owned state (host alive, port active) goes this long after its owner dies.' },
-  'zookeeper.root_key': { value: '/midonet', description: 'ZooKeeper path under which MidoNet keeps everything.' },
-  'zookeeper.transaction_attempts': { value: 3, description: 'How many times a storage transaction is retried after losing an optimistic race.' },
-  'cassandra.servers': { value: '', description: 'Cassandra servers (accepted for compatibility; flow state is replicated between agents instead).' },
-  'cassandra.replication_factor': { value: 1, description: 'Cassandra replication factor (accepted for compatibility).' },
-  'cassandra.cluster': { value: 'midonet', description: 'Cassandra cluster name (accepted for compatibility).' },
+  'zookeeper.transaction_attempts': { value: 12, description: 'How many times a storage transaction runs before losing optimistic races is the caller\'s error (read by the cluster at start).' },
   'cluster.rest_api.enabled': { value: true, description: 'Serve the MidoNet REST API.' },
   'cluster.rest_api.http_host': { value: '0.0.0.0', description: 'Address the REST API listens on.' },
   'cluster.rest_api.http_port': { value: 8181, description: 'Port the REST API listens on.' },
-  'cluster.rest_api.root_uri': { value: '/midonet-api', description: 'Path the REST API is served under.' },
-  'cluster.auth.provider_class': { value: 'org.midonet.cluster.auth.MockAuthService', description: 'Authentication provider: MockAuthService (everyone is admin) or a static credentials file.' },
   'cluster.translators.nat.dynamic_port_start': { value: 1024, description: 'First port of the dynamic SNAT range Neutron routers use.' },
   'cluster.translators.nat.dynamic_port_end': { value: 65535, description: 'Last port of the dynamic SNAT range Neutron routers use.' },
   'cluster.topology_api.enabled': { value: true, description: 'Serve the topology stream agents follow.' },
-  'agent.midolman.simulation_threads': { value: 2, description: 'Simulation threads (the agent simulates in its main thread; kept for compatibility).' },
   'agent.midolman.dhcp_mtu': { value: 1500, description: 'Interface MTU offered by DHCP when the subnet sets none.' },
   'agent.midolman.enable_bridge_arp': { value: true, description: 'Bridges answer ARP for addresses in their ARP tables.' },
   'agent.midolman.bgp_keepalive': { value: '60s', description: 'BGP keepalive interval, unless the peer sets its own.' },
@@ -36,7 +30,6 @@ export const SCHEMA: Record<string, SchemaEntry> = {
   'agent.arptable.arp_expiration': { value: '90s', description: 'An ARP entry is dropped after this long.' },
   'agent.router.max_bgp_peer_routes': { value: 200, description: 'Most routes accepted from one BGP peer.' },
   'agent.datapath.vxlan_overlay_udp_port': { value: 6677, description: 'UDP port of the VXLAN overlay between agents.' },
-  'agent.datapath.vxlan_vtep_udp_port': { value: 4789, description: 'UDP port for VXLAN to hardware VTEPs.' },
   'agent.datapath.max_flow_count': { value: 100000, description: 'Most flows an agent keeps; the least recently used go first.' },
   'agent.openstack.metadata.enabled': { value: false, description: 'Proxy VM requests to 169.254.169.254 to Nova metadata.' },
   'agent.openstack.metadata.nova_metadata_url': { value: 'http://localhost:8775', description: 'Where the Nova metadata service listens.' },
@@ -49,8 +42,8 @@ export const SCHEMA: Record<string, SchemaEntry> = {
 /** MidoNet's shipped templates: sizing for compute and gateway hosts. */
 export const TEMPLATES: Record<string, Record<string, string | number | boolean>> = {
   default: {},
-  'agent-compute-medium': { 'agent.midolman.simulation_threads': 2, 'agent.datapath.max_flow_count': 350000 },
-  'agent-compute-large': { 'agent.midolman.simulation_threads': 2, 'agent.datapath.max_flow_count': 1500000 },
-  'agent-gateway-medium': { 'agent.midolman.simulation_threads': 4, 'agent.datapath.max_flow_count': 1500000 },
-  'agent-gateway-large': { 'agent.midolman.simulation_threads': 4, 'agent.datapath.max_flow_count': 2500000 },
+  'agent-compute-medium': { 'agent.datapath.max_flow_count': 350000 },
+  'agent-compute-large': { 'agent.datapath.max_flow_count': 1500000 },
+  'agent-gateway-medium': { 'agent.datapath.max_flow_count': 1500000 },
+  'agent-gateway-large': { 'agent.datapath.max_flow_count': 2500000 },
 };

@@ -23,7 +23,7 @@ const builtKey = (name: string): StateKey => ({ type: 'NsdbIndex', id: name, key
 export class Store {
   private readonly index: BindingIndex;
   readonly indexes: IndexSet;
-  private readonly attempts: number;
+  private attempts: number;
   /** Transactions that lost a race run again one at a time here, so contenders in this process converge. */
   private retries: Promise<unknown> = Promise.resolve();
   readonly counters = { commits: 0, conflicts: 0 };
@@ -77,6 +77,11 @@ export class Store {
       this.counters.commits++;
     }
     return result;
+  }
+
+  /** zookeeper.transaction_attempts, as mn-conf says it. */
+  setTransactionAttempts(n: number): void {
+    if (Number.isInteger(n) && n >= 1) this.attempts = n;
   }
 
   /** The ids holding `key` in an index. */

@@ -62,7 +62,8 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
 
   if (m.etherType === ETH_ARP && m.arpOp === ARP_REQUEST) {
     ctx.seen |= F.ArpOp | F.IpDst;
-    const mac = b.arpTable.get(m.ipDst) ?? b.routerIpToMac.get(m.ipDst);
+    // Router ports are always answered for; the ARP table only when bridge ARP is on (MidoNet's flag).
+    const mac = (ctx.state.config.bridgeArp ? b.arpTable.get(m.ipDst) : undefined) ?? b.routerIpToMac.get(m.ipDst);
     if (mac !== undefined) {
       ctx.generated.push({ egressPort: inPort.id, frame: arpReply({ mac: m.ethSrc, ip: m.ipSrc }, { mac, ip: m.ipDst }) });
       ctx.log('arp', b.id, 'ARP request answered by the bridge', b.name);

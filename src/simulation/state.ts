@@ -18,6 +18,8 @@ export interface SimConfig {
   dhcpMtu: number;
   /** DHCP lease time offered, seconds. */
   dhcpLeaseSeconds: number;
+  /** agent.midolman.enable_bridge_arp: bridges answer ARP from their ARP tables. */
+  bridgeArp: boolean;
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -29,6 +31,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   stateKeyTtlMs: 60_000,
   dhcpMtu: 1500,
   dhcpLeaseSeconds: 86_400,
+  bridgeArp: true,
 };
 
 interface Expiring {

@@ -57,9 +57,9 @@ export class ClusterProcess {
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`midonet-cluster exited: ${c.output}`);
       try {
-        const r = await fetch(c.url, { headers: { accept: 'application/json' } });
-        // Any answer means it is up; 401 when the API wants credentials.
-        if (r.status === 200 || r.status === 401) return c;
+        // Up once its health endpoint answers (the API itself may be switched off).
+        const r = await fetch(c.url.replace(/\/midonet-api$/, '/healthz'));
+        if (r.status === 200) return c;
       } catch (err) {
         // Not listening yet; or listening with a certificate this process does not trust.
         if (/CERT|SELF_SIGNED/.test(String((err as { cause?: { code?: string } }).cause?.code))) return c;

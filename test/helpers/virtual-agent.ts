@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_BINDING_SOCKET } from '../../src/agent/binding-api.ts';
 
 const MIDOLMAN = fileURLToPath(new URL('../../bin/midolman.js', import.meta.url));
 
@@ -41,21 +42,23 @@ export class VirtualAgent {
     readonly proc: ChildProcess,
     readonly id: string,
     readonly name: string,
-    readonly socket: string,
+    /** The binding socket (where the metrics are read); mn-conf may move it. */
+    public socket: string,
   ) {
     proc.stdout?.on('data', (d) => this.log.push(String(d)));
     proc.stderr?.on('data', (d) => this.log.push(String(d)));
   }
 
   /** `token`: for a cluster with authentication, what to ask whether the host is alive with; `id`: a host id given ahead. */
-  static async start(clusterUrl: string, dir: string, name: string, extraArgs: string[] = [], o: { token?: string; id?: string; findCluster?: boolean } = {}): Promise<VirtualAgent> {
+  /** `socket: null`: no --binding-socket, the agent takes it from mn-conf (its default first). */
+  static async start(clusterUrl: string, dir: string, name: string, extraArgs: string[] = [], o: { token?: string; id?: string; findCluster?: boolean; socket?: null } = {}): Promise<VirtualAgent> {
     const id = o.id ?? randomUUID();
     const idFile = join(dir, `${name}.id`);
     writeFileSync(idFile, `host_uuid=${id}\n`);
-    const socket = join(dir, `${name}.sock`);
+    const socket = o.socket === null ? DEFAULT_BINDING_SOCKET : join(dir, `${name}.sock`);
     // findCluster: no URL given, the agent finds the cluster as MidoNet's do (its configuration file).
     const proc = spawn(process.execPath, [MIDOLMAN, '--datapath', 'none', ...(o.findCluster ? [] : ['--cluster', clusterUrl]), '--host-id-file', idFile,
-      '--binding-socket', socket, '--host-name', name, '--state-dir', join(dir, `${name}.state`), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      ...(o.socket === null ? [] : ['--binding-socket', socket]), '--host-name', name, '--state-dir', join(dir, `${name}.state`), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new VirtualAgent(proc, id, name, socket);
     const end = Date.now() + 30_000;
     for (;;) {

@@ -81,6 +81,8 @@ export class UserspaceDatapath implements Datapath {
       udp.once('error', reject);
       udp.bind(port, address, () => resolve());
     });
+    // Moving to another port (mn-conf changed it): the new socket is up before the old one goes.
+    this.udp?.close();
     this.udp = udp;
   }
 

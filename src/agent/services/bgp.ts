@@ -62,10 +62,22 @@ export class BgpService {
     this.settings = settings;
   }
 
+  /** What a peer that sets nothing gets (mn-conf agent.midolman.bgp_*, agent.router.max_bgp_peer_routes). */
+  get defaults(): { keepAlive: number; holdTime: number; connectRetry: number; maxRoutes: number } {
+    const max = Number(this.settings['agent.router.max_bgp_peer_routes'] ?? 200);
+    return {
+      keepAlive: seconds(this.settings['agent.midolman.bgp_keepalive'], 60),
+      holdTime: seconds(this.settings['agent.midolman.bgp_holdtime'], 180),
+      connectRetry: seconds(this.settings['agent.midolman.bgp_connect_retry'], 120),
+      maxRoutes: Number.isInteger(max) && max >= 0 ? max : 200,
+    };
+  }
+
   private peerConf(p: BgpPeer): PeerConf {
-    // Per-peer timers override the agent's defaults (mn-conf agent.midolman.bgp_*).
-    const holdTime = p.holdTime ?? seconds(this.settings['agent.midolman.bgp_holdtime'], 180);
-    const keepAlive = p.keepAlive ?? seconds(this.settings['agent.midolman.bgp_keepalive'], 60);
+    // Per-peer timers override the agent's defaults.
+    const d = this.defaults;
+    const holdTime = p.holdTime ?? d.holdTime;
+    const keepAlive = p.keepAlive ?? d.keepAlive;
     return {
       address: p.address,
       asNumber: p.asNumber,
@@ -73,7 +85,7 @@ export class BgpService {
       // A keepalive as long as the hold time would let sessions expire: a third of it then.
       keepAlive: keepAlive < holdTime ? keepAlive : Math.max(1, Math.floor(holdTime / 3)),
       holdTime,
-      connectRetry: p.connectRetry ?? seconds(this.settings['agent.midolman.bgp_connect_retry'], 120),
+      connectRetry: p.connectRetry ?? d.connectRetry,
     };
   }
 
@@ -140,7 +152,8 @@ export class BgpService {
         this.ctx.setState(T.Port, portId, 'bgp', (r.status = status));
       }
       const now = new Map<string, string>();
-      for (const l of await r.speaker.learned()) {
+      // agent.router.max_bgp_peer_routes: what a speaker learns beyond it is not published.
+      for (const l of (await r.speaker.learned()).slice(0, this.defaults.maxRoutes)) {
         const name = learnedRouteName(portId, l.dst, l.length);
         const route: Route = {
           id: routeId(r.routerId, name), routerId: r.routerId, nextHopPortId: portId, srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0,

@@ -12,6 +12,8 @@ export class MetadataService {
   readonly link: MetadataLink;
   private readonly proxy: MetadataProxy;
   enabled = false;
+  /** The settings in force (nova_metadata_url, and whether a shared secret is set), for the agent's metrics. */
+  settings = { novaUrl: '', secret: false };
 
   constructor(dp: FrameOut, neutronPort: (id: string) => NPort | undefined) {
     this.link = new MetadataLink(dp);
@@ -20,7 +22,9 @@ export class MetadataService {
 
   async apply(c: Flat): Promise<void> {
     const want = c['agent.openstack.metadata.enabled'] === true || c['agent.openstack.metadata.enabled'] === 'true';
-    this.proxy.configure({ novaUrl: String(c['agent.openstack.metadata.nova_metadata_url'] ?? ''), secret: String(c['agent.openstack.metadata.shared_secret'] ?? '') });
+    const settings = { novaUrl: String(c['agent.openstack.metadata.nova_metadata_url'] ?? ''), secret: String(c['agent.openstack.metadata.shared_secret'] ?? '') };
+    this.proxy.configure(settings);
+    this.settings = { novaUrl: settings.novaUrl, secret: settings.secret !== '' };
     if (want === this.enabled) return;
     if (want) {
       try {

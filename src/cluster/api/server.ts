@@ -20,6 +20,8 @@ export interface ApiOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Counts and logs every request, and serves GET /metrics. */
   metrics?: ClusterMetrics;
+  /** cluster.rest_api.enabled: false serves only /login, /conf, health, readiness and metrics (and the topology stream). */
+  rest?: boolean;
 }
 
 /** Who made each request, for the request log. */
@@ -128,7 +130,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     return sendTyped(reply, vnd('Token', 1), JSON.stringify({ key: token.key, expires }));
   });
 
-  for (const route of allRoutes()) {
+  // With the REST API off, /conf stays: it is how mn-conf reaches an embedded NSDB (and turns it back on).
+  for (const route of allRoutes().filter((r) => opts.rest !== false || r.path.startsWith('/conf'))) {
     app.route({
       method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'],
       url: `${API_ROOT}${route.path}`,
