@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ApiClient } from '../../src/cli/midonet-cli/client.ts';
+import { Session } from '../../src/cli/midonet-cli/shell.ts';
 import { ClusterProcess } from '../helpers/cluster.ts';
 
 const run = promisify(execFile);
@@ -190,5 +192,87 @@ describe('midonet-cli', { timeout: 120_000 }, () => {
     const down = await run(process.execPath, [CLI, '-A', '--midonet-url', 'http://127.0.0.1:1/midonet-api', '-e', 'router list']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((down as { code: number }).code, 1);
     assert.equal((down as { stderr: string }).stderr, 'The API server failed to respond normally. The network DB is possibly down. Bye.\n');
+  });
+  it("speaks MidoNet's grammar: -e takes the rest of the line, -h, verb prefixes, list filters, sett, proto names, system-state, every port", async () => {
+    const cli = (...args: string[]) => run(process.execPath, [CLI, '-A', '--midonet-url', cluster.url, ...args]);
+    const fails = (...args: string[]) => cli(...args).then(() => assert.fail(`${args.join(' ')} succeeded`), (e: { code: number; stdout: string; stderr: string }) => e);
+    const help = await run(process.execPath, [CLI, '-h']);
+    assert.match(help.stdout, /^Usage: midonet-cli/);
+    assert.match(help.stdout, /-e, --eval/);
+    const bogus = await run(process.execPath, [CLI, '--bogus']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((bogus as { code: number }).code, 2);
+    assert.equal((bogus as { stderr: string }).stderr.trim().split('\n').length, 1);
+
+    // `-e` is a flag: the command is every argument after it, as MidoNet's shell takes it.
+    assert.match((await cli('-e', 'router', 'list')).stdout, new RegExp(`^router ${router} name Edge Router`, 'm'));
+    const t1 = '7d3b1f0e-0000-4000-8000-00000000a001';
+    const t2 = '7d3b1f0e-0000-4000-8000-00000000a002';
+    const edge = await post('/routers', { name: 'edge', tenantId: t1 });
+    const core = await post('/routers', { name: 'core', tenantId: t2 });
+
+    // Verb prefixes: l[ist], s[how], desc[ribe], del[ete].
+    assert.match((await cli('-e', 'l', 'router')).stdout, new RegExp(`^router ${edge} name edge`, 'm'));
+    assert.equal((await cli('-e', 'sh', 'router', edge)).stdout, `router ${edge} name edge state up tenant ${t1}\n`);
+    assert.equal((await cli('-e', 'router', edge, 's', 'name')).stdout, 'edge\n');
+    assert.match((await cli('-e', 'desc', 'router')).stdout, /Fields:\n\s+name\s+state/);
+    assert.equal((await fails('-e', 'de', 'router', edge)).code, 1, '"de" is neither delete nor describe');
+
+    // List filters, and objects picked by their fields.
+    assert.deepEqual((await cli('-e', 'list', 'router', 'name', 'edge')).stdout.trim().split('\n'), [`router ${edge} name edge state up tenant ${t1}`]);
+    assert.equal((await cli('-e', 'list', 'router', 'name', 'nothing')).stdout, '');
+    await cli('-e', 'set', 'router', 'name', 'edge', 'state', 'down');
+    assert.equal((await get(`/routers/${edge}`)).adminStateUp, false);
+    assert.equal((await cli('-e', 'router', 'name', 'edge', 'show', 'state')).stdout, 'down\n');
+    assert.match((await fails('-e', 'router', 'state', 'up', 'show')).stderr, /objects of type router have state up/);
+
+    // The session's tenant filters lists of its collections.
+    const scoped = await cli('-e', 'sett', t1, '-e', 'router', 'list');
+    assert.deepEqual(scoped.stdout.trim().split('\n').map((l) => l.split(' ')[1]), [edge]);
+    const cleared = await cli('-e', 'sett', t1, '-e', 'cleart', '-e', 'router', 'list');
+    assert.ok(cleared.stdout.includes(core) && cleared.stdout.includes(edge));
+    await cli('-e', 'sett', t2, '-e', 'chain', 'create', 'name', 'web');
+    const [web] = (await get('/chains') as { id: string; name: string; tenantId: string }[]).filter((c) => c.name === 'web');
+    assert.equal(web!.tenantId, t2, 'creates take the session tenant');
+
+    // Protocol names in rules.
+    await cli('-e', 'chain', 'name', 'web', 'add', 'rule', 'proto', 'tcp', 'dst-port', '80', 'type', 'accept');
+    await cli('-e', 'chain', 'name', 'web', 'add', 'rule', 'proto', '!udp', 'type', 'drop');
+    const rules = await get(`/chains/${web!.id}/rules`) as { nwProto: number; invNwProto: boolean; type: string }[];
+    assert.deepEqual(rules.map((r) => [r.type, r.nwProto, r.invNwProto]).sort(), [['accept', 6, false], ['drop', 17, true]]);
+    assert.equal((await cli('-e', 'chain', 'name', 'web', 'list', 'rule', 'proto', 'tcp')).stdout.trim().split('\n').length, 1);
+    assert.match((await fails('-e', 'chain', 'name', 'web', 'add', 'rule', 'proto', 'tcpx', 'type', 'drop')).stderr, /proto must be/);
+
+    // The root's single object, and every port of the cloud.
+    assert.equal((await cli('-e', 'show', 'system-state')).stdout, 'system_state state ACTIVE availability READWRITE\n');
+    assert.equal((await cli('-e', 'system-state', 'show', 'availability')).stdout, 'READWRITE\n');
+    const ports = (await cli('-e', 'list', 'port', 'device', router)).stdout.trim().split('\n');
+    assert.equal(ports.length, 2);
+    assert.ok(ports.every((l) => l.startsWith('port ') && l.includes(`device ${router}`)));
+    assert.ok((await cli('-e', 'port', 'list')).stdout.trim().split('\n').length >= 2);
+
+    // help COMMAND, and del[ete] by field.
+    assert.match((await cli('-e', 'help', 'list')).stdout, /Usage: l\[ist\]/);
+    assert.match((await cli('-e', 'help', 'sh')).stdout, /^show - /);
+    await cli('-e', 'del', 'router', 'name', 'core');
+    assert.equal((await api(`/routers/${core}`)).status, 404);
+  });
+
+  it('completes from where the cursor is, without deleted aliases', async () => {
+    const session = new Session(new ApiClient(cluster.url), await get(''), true);
+    await session.run('bridge create name c1');
+    await session.run('bridge create name c2');
+    await session.run('list bridge');
+    const before = session.completions('bridge ').filter((c) => /^bridge\d+$/.test(c));
+    assert.ok(before.length >= 2);
+    const last = before.at(-1)!;
+    await session.run(`delete bridge ${last}`);
+    assert.ok(!session.completions('bridge ').includes(last), 'a deleted bridge is not offered');
+    assert.ok(session.completions(`bridge ${before[0]} `).includes('port'), "a bridge's children");
+    assert.ok(session.completions(`bridge ${before[0]} `).includes('dhcp'));
+    assert.ok(!session.completions(`bridge ${before[0]} `).includes('router'), 'no root collections under a bridge');
+    assert.ok(session.completions(`bridge ${before[0]} set `).includes('name'), 'fields to set');
+    assert.ok(!session.completions(`bridge ${before[0]} set `).includes('port'));
+    assert.deepEqual(session.completions('help ').filter((c) => c.startsWith('li')), ['list']);
+    assert.ok(session.completions('').includes('system-state'));
   });
 });

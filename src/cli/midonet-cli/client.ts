@@ -12,10 +12,7 @@ const VND = (name: string) => `application/vnd.org.midonet.${name}+json`;
 export class ApiClient {
   private token: string | null = null;
 
-  constructor(
-    readonly base: string,
-    private readonly tenant: string | null,
-  ) {}
+  constructor(readonly base: string) {}
 
   async login(user: string, password: string, project: string | null): Promise<void> {
     try {
@@ -45,9 +42,10 @@ export class ApiClient {
     return (await (await this.call('GET', this.url(path), media)).json()) as Dto;
   }
 
-  async list(path: string, media: string): Promise<Dto[]> {
+  /** A collection; `tenant` filters it as MidoNet's `?tenant_id=` does. */
+  async list(path: string, media: string, tenant: string | null = null): Promise<Dto[]> {
     const url = new URL(this.url(path));
-    if (this.tenant) url.searchParams.set('tenant_id', this.tenant);
+    if (tenant) url.searchParams.set('tenant_id', tenant);
     return (await (await this.call('GET', url.href, media)).json()) as Dto[];
   }
 

@@ -37,6 +37,10 @@ export interface CliType {
   createDefaults?(parent: Dto | null): Dto;
   /** Members and bindings have no id: how to find one again. */
   key?(d: Dto): string;
+  /** One object, not a collection (system-state). */
+  single?: boolean;
+  /** A root collection the session's tenant (`sett`) filters. */
+  tenantScoped?: boolean;
 }
 
 const str = (name: string, dto: string): CliField => ({
@@ -75,6 +79,18 @@ const cidr = (name: string, addr: string, len: string): CliField => ({
     d[len] = Number(m[2] ?? 32);
   },
 });
+
+/** IP protocol names a rule's `proto` takes besides numbers. */
+const PROTOCOLS: Record<string, number> = { icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, sctp: 132 };
+
+const proto: CliField = {
+  ...num('proto', 'nwProto'),
+  set: (d, v) => {
+    const n = PROTOCOLS[v.toLowerCase()] ?? (/^\d+$/.test(v) ? Number(v) : NaN);
+    if (!(n >= 0 && n <= 255)) throw new Error(`proto must be 0-255 or one of ${Object.keys(PROTOCOLS).join(', ')}, not "${v}"`);
+    d.nwProto = n;
+  },
+};
 
 const ROUTE_TYPES: Record<string, string> = { normal: 'Normal', blackhole: 'BlackHole', reject: 'Reject', local: 'Local' };
 
@@ -129,31 +145,46 @@ const natTargets: CliField = {
   },
 };
 
+const PORT_FIELDS: CliField[] = [
+  { ...str('device', 'deviceId'), set: undefined, ref: 'router|bridge', readOnly: true },
+  state,
+  str('mac', 'portMac'),
+  str('address', 'portAddress'),
+  cidr('net', 'networkAddress', 'networkLength'),
+  ref('peer', 'peerId', 'port'),
+  ref('infilter', 'inboundFilterId', 'chain'),
+  ref('outfilter', 'outboundFilterId', 'chain'),
+];
+
 export const TYPES: Record<string, CliType> = {
   router: {
-    name: 'router', alias: 'router', label: 'router', media: 'Router-v3', listMedia: 'collection.Router-v3', collection: link('routers'),
+    name: 'router', alias: 'router', label: 'router', media: 'Router-v3', listMedia: 'collection.Router-v3', collection: link('routers'), tenantScoped: true,
     fields: [str('name', 'name'), state, ref('infilter', 'inboundFilterId', 'chain'), ref('outfilter', 'outboundFilterId', 'chain'), num('asn', 'asNumber', true), str('tenant', 'tenantId')],
     children: ['port', 'route', 'bgp-peer', 'bgp-network'],
   },
   bridge: {
-    name: 'bridge', alias: 'bridge', label: 'bridge', media: 'Bridge-v4', listMedia: 'collection.Bridge-v4', collection: link('bridges'),
+    name: 'bridge', alias: 'bridge', label: 'bridge', media: 'Bridge-v4', listMedia: 'collection.Bridge-v4', collection: link('bridges'), tenantScoped: true,
     fields: [str('name', 'name'), state, ref('infilter', 'inboundFilterId', 'chain'), ref('outfilter', 'outboundFilterId', 'chain'), str('tenant', 'tenantId')],
     children: ['port', 'dhcp'],
   },
   port: {
     name: 'port', alias: 'port', label: 'port', media: 'Port-v3', listMedia: 'collection.Port-v3', collection: child('ports'),
-    fields: [
-      { name: 'device', get: () => null, readOnly: true },
-      state,
-      str('mac', 'portMac'),
-      str('address', 'portAddress'),
-      cidr('net', 'networkAddress', 'networkLength'),
-      ref('peer', 'peerId', 'port'),
-      ref('infilter', 'inboundFilterId', 'chain'),
-      ref('outfilter', 'outboundFilterId', 'chain'),
-    ],
+    fields: PORT_FIELDS,
     children: [],
     createDefaults: (p) => ({ type: p && String(p.uri).includes('/routers/') ? 'Router' : 'Bridge' }),
+  },
+  /** Every port of the cloud, as the root collection lists them. */
+  'any-port': {
+    name: 'port', alias: 'port', label: 'port', media: 'Port-v3', listMedia: 'collection.Port-v3', collection: link('ports'),
+    fields: PORT_FIELDS,
+    children: [],
+    tenantScoped: true,
+  },
+  'system-state': {
+    name: 'system-state', alias: 'system-state', label: 'system_state', media: 'SystemState-v2', listMedia: 'SystemState-v2', collection: link('systemState'),
+    fields: [str('state', 'state'), str('availability', 'availability')],
+    children: [],
+    single: true,
   },
   route: {
     name: 'route', alias: 'route', label: 'route', media: 'Route-v1', listMedia: 'collection.Route-v1', collection: child('routes'),
@@ -183,7 +214,7 @@ export const TYPES: Record<string, CliType> = {
     children: [],
   },
   chain: {
-    name: 'chain', alias: 'chain', label: 'chain', media: 'Chain-v1', listMedia: 'collection.Chain-v1', collection: link('chains'),
+    name: 'chain', alias: 'chain', label: 'chain', media: 'Chain-v1', listMedia: 'collection.Chain-v1', collection: link('chains'), tenantScoped: true,
     fields: [str('name', 'name'), str('tenant', 'tenantId')],
     children: ['rule'],
   },
@@ -194,7 +225,7 @@ export const TYPES: Record<string, CliType> = {
       num('pos', 'position'),
       inverted(cidr('src', 'nwSrcAddress', 'nwSrcLength'), 'invNwSrc'),
       inverted(cidr('dst', 'nwDstAddress', 'nwDstLength'), 'invNwDst'),
-      inverted(num('proto', 'nwProto'), 'invNwProto'),
+      inverted(proto, 'invNwProto'),
       inverted(range('src-port', 'tpSrc'), 'invTpSrc'),
       inverted(range('dst-port', 'tpDst'), 'invTpDst'),
       inverted(refList('in-ports', 'inPorts', 'port'), 'invInPorts'),
@@ -210,7 +241,7 @@ export const TYPES: Record<string, CliType> = {
     children: [],
   },
   'port-group': {
-    name: 'port-group', alias: 'pgroup', label: 'pgroup', media: 'PortGroup-v1', listMedia: 'collection.PortGroup-v1', collection: link('portGroups'),
+    name: 'port-group', alias: 'pgroup', label: 'pgroup', media: 'PortGroup-v1', listMedia: 'collection.PortGroup-v1', collection: link('portGroups'), tenantScoped: true,
     fields: [str('name', 'name'), { name: 'stateful', get: (d) => String(d.stateful === true), set: (d, v) => void (d.stateful = v === 'true') }, str('tenant', 'tenantId')],
     children: ['pg-member'],
   },
@@ -233,7 +264,7 @@ export const TYPES: Record<string, CliType> = {
     key: (d) => String(d.name),
   },
   'tunnel-zone': {
-    name: 'tunnel-zone', alias: 'tzone', label: 'tzone', media: 'TunnelZone-v1', listMedia: 'collection.TunnelZone-v1', collection: link('tunnelZones'),
+    name: 'tunnel-zone', alias: 'tzone', label: 'tzone', media: 'TunnelZone-v1', listMedia: 'collection.TunnelZone-v1', collection: link('tunnelZones'), tenantScoped: true,
     fields: [str('name', 'name'), str('type', 'type')],
     children: ['member'],
   },
@@ -288,7 +319,7 @@ export const TYPES: Record<string, CliType> = {
   },
 };
 
-export const ROOT_TYPES = ['router', 'bridge', 'chain', 'port-group', 'ip-address-group', 'host', 'tunnel-zone', 'tenant'];
+export const ROOT_TYPES = ['system-state', 'router', 'bridge', 'any-port', 'chain', 'host', 'port-group', 'ip-address-group', 'tunnel-zone', 'tenant'];
 
 /** The type a command word means under a parent ("member" of a tunnel zone or of a port group). */
 export function typeFor(children: readonly string[], word: string): string | null {
