@@ -237,6 +237,7 @@ export async function main(argv: string[]): Promise<void> {
     bad_value: () => cache.counters.badValues, handler_error: () => cache.counters.handlerErrors, malformed: () => client.counters.malformed,
   }, 'kind');
   metrics.gauge('midonet_agent_bgp_speakers', 'BGP speakers running.', () => bgp.counters.speakers);
+  metrics.gauge('midonet_agent_bgp_sessions_established', 'BGP peer sessions in the Established state.', () => bgp.counters.established);
   metrics.gauge('midonet_agent_bgp_learned_routes', 'Routes the BGP speakers learned and publish.', () => bgp.counters.learned);
   metrics.counter('midonet_agent_failures_total', 'Work that failed and was logged (frames, periodic tasks).', () => failures.count);
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { bind, Lab, nsExec, plug, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
+import { bind, Lab, nsExec, plug, prometheus, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
 
 const exec = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/midonet-cli.js', import.meta.url));
@@ -84,6 +84,10 @@ describe('BGP uplink through a real BGP daemon', { timeout: 300_000 }, () => {
     assert.match(await birdc('show', 'protocols'), /midonet\s+BGP\s+\S+\s+up\s+\S+\s+Established/);
     assert.match(await birdc('show', 'route', '192.0.2.0/24'), /192\.0\.2\.0\/24\s+unicast \[midonet .*via 198\.51\.100\.2/s);
     await lab.until(async () => (await learned()).some((r: any) => r.dstNetworkAddr === '0.0.0.0' && r.dstNetworkLength === 0 && r.nextHopGateway === '198.51.100.1' && r.nextHopPort === uplinkPort), 'learned default route');
+    const text = await prometheus(gw);
+    assert.match(text, /^midonet_agent_bgp_speakers 1$/m);
+    assert.match(text, /^midonet_agent_bgp_sessions_established 1$/m);
+    assert.match(text, /^midonet_agent_bgp_learned_routes [1-9]\d*$/m);
   });
 
   it('lets a VM reach an address behind the peer', async () => {

@@ -246,6 +246,13 @@ export async function metrics(lab: Lab, host: LabHost): Promise<any> {
   return JSON.parse(stdout);
 }
 
+/** The agent's Prometheus text: its metrics port (7300) on loopback inside the host's namespace. */
+export async function prometheus(host: LabHost): Promise<string> {
+  const r = await nsExec(host.ns, ['curl', '-sf', 'http://127.0.0.1:7300/metrics']);
+  if (r.code !== 0) throw new Error(`metrics of ${host.name}: curl exit ${r.code}`);
+  return r.stdout;
+}
+
 export async function tunnelZone(lab: Lab, type: 'vxlan' | 'gre' = 'vxlan'): Promise<string> {
   const tz = await lab.create('/tunnel_zones', { name: 'tz', type });
   for (const h of lab.hosts) {

@@ -180,6 +180,12 @@ export class BgpService {
   }
 
   get counters() {
-    return { speakers: this.running.size, learned: [...this.running.values()].reduce((n, r) => n + r.published.size, 0) };
+    const running = [...this.running.values()];
+    return {
+      speakers: running.length,
+      // A status is "<peer> <state>" per peer, joined by "; ".
+      established: running.reduce((n, r) => n + r.status.split('; ').filter((s) => s.includes('Established')).length, 0),
+      learned: running.reduce((n, r) => n + r.published.size, 0),
+    };
   }
 }
