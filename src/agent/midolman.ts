@@ -16,6 +16,7 @@ import { NullDatapath } from './datapath/null-datapath.ts';
 import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
+import { LinkMonitor } from './link-monitor.ts';
 import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
 import { BgpService } from './services/bgp.ts';
 import { isSpeakerPort } from './services/bgp-link.ts';
@@ -322,6 +323,12 @@ export async function main(argv: string[]): Promise<void> {
       .catch(failed('host registration'));
   });
   client.start();
+  // Interfaces are scanned when the kernel says a link or address changed, and every 10 s besides
+  // (retries of what failed, and a host without `ip monitor`).
+  const links = virtual ? null : new LinkMonitor(() => void reconcile().catch(failed('reconcile')));
+  links?.start();
+  metrics.counter('midonet_agent_link_notifications_total', 'Link and address changes the kernel announced.', () => links?.events ?? 0);
+  const reconcileEvery = links ? 10 : 1;
 
   const binder: Binder = {
     metrics: () => ({
@@ -406,7 +413,7 @@ export async function main(argv: string[]): Promise<void> {
   const timer = setInterval(() => {
     try {
       workflow.tick();
-      void reconcile().catch(failed('reconcile'));
+      if (ticks % reconcileEvery === 0) void reconcile().catch(failed('reconcile'));
       if (!polling) {
         polling = true;
         void bgp.poll().catch(failed('BGP poll')).finally(() => (polling = false));
@@ -424,6 +431,7 @@ export async function main(argv: string[]): Promise<void> {
     setTimeout(() => process.exit(0), 1500).unref();
     watchdog.stop();
     clearInterval(timer);
+    links?.stop();
     await Promise.all([bgp.stop(), metadata.stop()]);
     bindingServer?.close();
     metricsServer?.close();

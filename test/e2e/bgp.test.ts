@@ -88,6 +88,7 @@ describe('BGP uplink through a real BGP daemon', { timeout: 300_000 }, () => {
     assert.match(text, /^midonet_agent_bgp_speakers 1$/m);
     assert.match(text, /^midonet_agent_bgp_sessions_established 1$/m);
     assert.match(text, /^midonet_agent_bgp_learned_routes [1-9]\d*$/m);
+    assert.match(text, /^midonet_agent_link_notifications_total [1-9]\d*$/m, "the speaker's link came as a kernel notification");
   });
 
   it('lets a VM reach an address behind the peer', async () => {
