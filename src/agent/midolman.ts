@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readCredentialsFile } from '../conf/credentials.ts';
 import { AGENT_CONF, readBootstrap } from '../conf/bootstrap.ts';
 import { discoverClusters } from './discovery.ts';
-import { levelOf, log, setLogLevel } from '../conf/log.ts';
+import { levelOf, log, rateLimited, setLogLevel } from '../conf/log.ts';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NT, type NPort } from '../model/neutron.ts';
@@ -51,6 +51,9 @@ function removeStaleSpeakers(prefix: string): void {
 }
 
 /** Where an agent finds its credential when none is named (MidoNet's agents had none: ZooKeeper was open). */
+/** Flows invalidated within one second that make a storm worth a warning. */
+const INVALIDATION_STORM = 1000;
+
 const DEFAULT_CREDENTIALS = '/etc/midolman/credentials';
 
 /**
@@ -408,11 +411,18 @@ export async function main(argv: string[]): Promise<void> {
   void refreshConfig();
   let ticks = 0;
   let polling = false;
+  let invalidated = 0;
+  const storm = rateLimited(logger, 'warn', 60_000);
   // Unused devices are looked for every 10 s, or sooner when they may idle less.
   const sweepEvery = Math.max(1, Math.min(10, Math.floor(deviceIdleMs / 2000)));
   const timer = setInterval(() => {
     try {
       workflow.tick();
+      // A change that throws away a large share of the flows in a second costs every host a burst
+      // of simulations: operators want to hear about it.
+      const fresh = workflow.flows.stats.invalidated - invalidated;
+      invalidated += fresh;
+      if (fresh >= INVALIDATION_STORM) storm('invalidation', { flows: fresh, remaining: workflow.flows.stats.flows }, 'flow invalidation storm');
       if (ticks % reconcileEvery === 0) void reconcile().catch(failed('reconcile'));
       if (!polling) {
         polling = true;

@@ -88,6 +88,9 @@ describe('BGP uplink through a real BGP daemon', { timeout: 300_000 }, () => {
     assert.match(text, /^midonet_agent_bgp_speakers 1$/m);
     assert.match(text, /^midonet_agent_bgp_sessions_established 1$/m);
     assert.match(text, /^midonet_agent_bgp_learned_routes [1-9]\d*$/m);
+    const events = gw.log.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; status?: string });
+    for (const msg of ['port bound', 'tunnel peer up']) assert.ok(events.some((e) => e.msg === msg), `logged: ${msg}`);
+    assert.ok(events.some((e) => e.msg === 'BGP session state changed' && /Established/.test(e.status ?? '')), 'logged: BGP Established');
     assert.match(text, /^midonet_agent_link_notifications_total [1-9]\d*$/m, "the speaker's link came as a kernel notification");
   });
 
