@@ -140,7 +140,6 @@ export class PacketWorkflow {
       this.waitFor(res, now, (t) => this.onFrame(portId, copy, t));
       return;
     }
-    for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now);
     if (res.action === 'parked') {
       const key = `${res.parkedOn!.router}|${res.parkedOn!.ip}`;
       // The reply may reach another host first (it goes where its port is bound): follow the
@@ -150,8 +149,12 @@ export class PacketWorkflow {
       if (q.length < MAX_PARKED) q.push({ port: portId, bytes: bytes.slice() });
       this.parked.set(key, q);
       this.counters.parked++;
+      // Parked before the ARP request goes: a bridge that knows the address answers it at once,
+      // and the packet must already be waiting for that answer.
+      for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now);
       return;
     }
+    for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now);
     if (res.action === 'forward' || res.action === 'drop') {
       // Consumed packets (ARP, DHCP, pings to routers) are answered every time: no flow.
       if (res.generated.length === 0) this.install(res, now);
