@@ -2,13 +2,16 @@ import { parseArgs } from 'node:util';
 import { messageOfErrorBody } from '../cluster/api/errors.ts';
 import { ApiToken, toolCredentials } from '../conf/credentials.ts';
 import type { TraceReport } from '../simulation/trace.ts';
+import { SANDBOX_USAGE, SandboxError, sandboxCommand } from './sandbox.ts';
 
 const USAGE = `usage: midonet trace --in-port PORT --src-ip A --dst-ip B [--proto tcp|udp|icmp|arp|N]
                      [--src-port N] [--dst-port N] [--eth-src MAC] [--eth-dst MAC] [--vlan N] [--ttl N]
                      [--tcp-flags syn,ack] [--icmp-type N] [--icmp-code N] [--fragment first|later]
                      [--minimal | --json] [--midonet-url URL] [-u USER -p PASSWORD]
 Simulates the packet through the virtual topology with the agent's code and prints every
-device, chain and rule it meets (--minimal: only rewrites and deliveries).`;
+device, chain and rule it meets (--minimal: only rewrites and deliveries).
+
+${SANDBOX_USAGE}`;
 
 class CliError extends Error {}
 
@@ -64,13 +67,14 @@ export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     if (sub === 'trace') await traceCommand(rest);
+    else if (sub === 'sandbox') return await sandboxCommand(rest);
     else {
       console.log(USAGE);
       return sub === undefined || sub === 'help' || sub === '--help' ? 0 : 2;
     }
     return 0;
   } catch (err) {
-    const msg = err instanceof CliError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) ? err.message : `unexpected error: ${String(err)}`;
+    const msg = err instanceof CliError || err instanceof SandboxError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) ? err.message : `unexpected error: ${String(err)}`;
     console.error(`midonet: ${msg}`);
     return 1;
   }
