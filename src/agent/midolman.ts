@@ -17,6 +17,7 @@ import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
 import { LinkMonitor } from './link-monitor.ts';
+import { HOST_STATS, type HostStats } from '../model/state-keys.ts';
 import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
 import { BgpService } from './services/bgp.ts';
 import { isSpeakerPort } from './services/bgp-link.ts';
@@ -246,6 +247,10 @@ export async function main(argv: string[]): Promise<void> {
   metrics.counter('midonet_agent_failures_total', 'Work that failed and was logged (frames, periodic tasks).', () => failures.count);
 
   let reported = '';
+
+  /** The host stats last published (again after a reconnect: the key went with the session). */
+
+  let published = '';
   let reconciling: Promise<void> | null = null;
   let reconcileAgain = false;
   /** Brings bindings, active states and the host report in line (one pass at a time; a request meanwhile makes one more). */
@@ -321,6 +326,7 @@ export async function main(argv: string[]): Promise<void> {
   client.on('connected', () => {
     client.setState(T.Host, hostId, 'alive', 'true');
     reported = '';
+    published = '';
     void register()
       .then(() => reconcile())
       .catch(failed('host registration'));
@@ -412,6 +418,14 @@ export async function main(argv: string[]): Promise<void> {
   let ticks = 0;
   let polling = false;
   let invalidated = 0;
+  /** The figures the console shows for this host, when they changed. */
+  const publishStats = () => {
+    const stats: HostStats = { flows: w.flows.stats.flows, simulations: w.counters.simulations, flowHits: w.counters.flowHits, dropped: w.counters.dropped };
+    const value = JSON.stringify(stats);
+    if (value === published || !client.connected) return;
+    published = value;
+    client.setState(T.Host, hostId, HOST_STATS, value);
+  };
   const storm = rateLimited(logger, 'warn', 60_000);
   // Unused devices are looked for every 10 s, or sooner when they may idle less.
   const sweepEvery = Math.max(1, Math.min(10, Math.floor(deviceIdleMs / 2000)));
@@ -428,7 +442,10 @@ export async function main(argv: string[]): Promise<void> {
         polling = true;
         void bgp.poll().catch(failed('BGP poll')).finally(() => (polling = false));
       }
-      if (++ticks % 5 === 0) void refreshConfig().catch(failed('configuration'));
+      if (++ticks % 5 === 0) {
+        void refreshConfig().catch(failed('configuration'));
+        publishStats();
+      }
       if (ticks % sweepEvery === 0) cache.sweep(Date.now(), deviceIdleMs, (tag) => workflow.flows.hasTag(tag));
     } catch (err) {
       failed('periodic work')(err);

@@ -11,6 +11,7 @@ import { MockAuthService, StaticAuthService } from './api/auth.ts';
 import { buildApi } from './api/server.ts';
 import { buildNeutronApi } from './neutron/v2-server.ts';
 import { attachTopologyService } from './topology-service.ts';
+import { serveConsole } from './console.ts';
 import { ClusterMetrics } from './metrics.ts';
 
 const USAGE = `usage: midonet-cluster [--port 8181] [--host 0.0.0.0] [--data-dir DIR | --zookeeper host:2181,...]
@@ -81,6 +82,7 @@ export async function main(argv: string[]): Promise<void> {
   const scheme = tls ? 'https' : 'http';
   const metrics = new ClusterMetrics(store);
   const app = buildApi({ store, auth, tls, metrics, rest: enabled('cluster.rest_api.enabled') });
+  serveConsole(app);
   const topology = enabled('cluster.topology_api.enabled') ? attachTopologyService(app.server, store, auth, metrics) : null;
   await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;

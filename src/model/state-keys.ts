@@ -52,3 +52,29 @@ export function readLearnedRoute(router: string, json: string | null): Route | n
  * the node's session, so it goes with the node (without a node: the directory of them all).
  */
 export const clusterEndpointKey = (node?: string): StateKey => ({ type: 'ClusterNode', id: 'all', key: node ? `endpoints/${node}` : 'endpoints' });
+
+/**
+ * An agent's datapath figures, published on its host (key `stats`) every few seconds for the
+ * console: flows installed, and since the agent started, packets simulated, flow hits and drops.
+ */
+export interface HostStats {
+  flows: number;
+  simulations: number;
+  flowHits: number;
+  dropped: number;
+}
+
+export const HOST_STATS = 'stats';
+
+export function readHostStats(json: string | null): HostStats | null {
+  if (json === null) return null;
+  try {
+    const v = JSON.parse(json) as Record<string, unknown>;
+    const n = (k: string) => (typeof v[k] === 'number' && Number.isSafeInteger(v[k]) && (v[k] as number) >= 0 ? (v[k] as number) : null);
+    const [flows, simulations, flowHits, dropped] = ['flows', 'simulations', 'flowHits', 'dropped'].map(n);
+    if (flows === null || simulations === null || flowHits === null || dropped === null) return null;
+    return { flows: flows!, simulations: simulations!, flowHits: flowHits!, dropped: dropped! };
+  } catch {
+    return null;
+  }
+}

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freeUnderlay, inNs, ip, run, vethInto } from './host-net.ts';
-import { binPath } from './paths.ts';
+import { binPath } from '../conf/paths.ts';
 import { loadState, saveState, type SandboxState, type SandboxVm } from './state.ts';
 
 export interface UpOptions {

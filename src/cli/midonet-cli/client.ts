@@ -1,9 +1,9 @@
 import { messageOfErrorBody } from '../../cluster/api/errors.ts';
 import { login } from '../../conf/credentials.ts';
+import type { Dto } from './types.ts';
 
 /** The MidoNet REST API as midonet-cli uses it: login, vendor media types, MidoNet's error messages. */
 
-export type Dto = Record<string, unknown> & { uri?: string; id?: string };
 
 export class ApiFailure extends Error {}
 

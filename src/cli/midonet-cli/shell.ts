@@ -1,5 +1,5 @@
-import type { ApiClient, Dto } from './client.ts';
-import { ROOT_TYPES, typeFor, TYPES, type CliField, type CliType } from './types.ts';
+import type { ApiClient } from './client.ts';
+import { ROOT_TYPES, typeFor, TYPES, type CliField, type CliType, type Dto } from './types.ts';
 
 /** A mistake in what was typed: printed as one line, the session goes on. */
 export class CliError extends Error {}

@@ -1,4 +1,5 @@
-import type { Dto } from './client.ts';
+/** An API object as JSON. */
+export type Dto = Record<string, unknown> & { uri?: string; id?: string };
 
 /**
  * How midonet-cli shows and sets one field: its CLI name, and how it maps to the DTO. `ref`

@@ -7,7 +7,7 @@
 import type { User } from '../api/auth.ts';
 import { isIpv4, isMac, isUuid } from '../../model/net.ts';
 import { NT } from '../../model/neutron.ts';
-import { readLearnedRoute } from '../../model/state-keys.ts';
+import { HOST_STATS, readHostStats, readLearnedRoute } from '../../model/state-keys.ts';
 import { T, type Port } from '../../model/types.ts';
 import type { StateKey } from '../../nsdb/backend.ts';
 import type { Store } from '../../nsdb/store.ts';
@@ -47,6 +47,7 @@ function valueRefusal(k: StateKey, value: string): string | null {
         return bad('value must be JSON');
       }
     }
+    case `${T.Host}:${HOST_STATS}`: return readHostStats(value) ? null : bad('value must be {"flows", "simulations", "flowHits", "dropped"}');
     case `${T.Port}:active`: return isUuid(value) ? null : bad('value must be the host id');
     case `${T.Port}:bgp`: return value.length <= 256 ? null : bad('value too long');
     case `${T.Router}:learned_routes`: {
@@ -79,6 +80,7 @@ export async function writeRefusal(store: Store, u: User, k: StateKey, value: st
   switch (`${k.type}:${head}`) {
     case `${T.Host}:alive`:
     case `${T.Host}:host`:
+    case `${T.Host}:${HOST_STATS}`:
       return k.id === host ? null : 'a host writes only its own host keys';
     case `${T.Port}:active`:
     case `${T.Port}:bgp`:

@@ -1,0 +1,73 @@
+import cytoscape from 'cytoscape';
+import { api, ApiError, login } from './api.ts';
+import { STYLE, sync } from './graph.ts';
+import { Model } from './model.ts';
+import { showDetails, showHosts } from './panel.ts';
+import { ConsoleStream } from './stream.ts';
+import { fillPorts, runTrace } from './trace.ts';
+
+const $ = <E extends HTMLElement>(sel: string) => document.querySelector<E>(sel)!;
+
+function setStatus(text: string, error = false): void {
+  const el = $('#status');
+  el.textContent = text;
+  el.classList.toggle('error', error);
+}
+
+/** Asks for credentials until the API takes them (MidoNet's login; the answer's cookie carries the token). */
+function askLogin(): Promise<void> {
+  const section = $('#login');
+  section.hidden = false;
+  return new Promise((done) => {
+    const form = section.querySelector('form')!;
+    form.onsubmit = async (e) => {
+      e.preventDefault();
+      const f = new FormData(form);
+      try {
+        await login(String(f.get('user')), String(f.get('password')), String(f.get('project') ?? ''));
+        section.hidden = true;
+        done();
+      } catch (err) {
+        section.querySelector('.error')!.textContent = (err as Error).message;
+      }
+    };
+  });
+}
+
+async function start(): Promise<void> {
+  for (;;) {
+    try {
+      await api('/', { media: 'application/vnd.org.midonet.Application-v5+json' });
+      break;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) {
+        setStatus(`the API does not answer: ${(err as Error).message}`, true);
+        return;
+      }
+      setStatus('log in');
+      await askLogin();
+    }
+  }
+  const model = new Model();
+  const cy = cytoscape({ container: $('#graph'), style: STYLE as cytoscape.StylesheetJson, wheelSensitivity: 0.3 });
+  let selected: string | null = null;
+  cy.on('tap', 'node', (e) => {
+    selected = e.target.id() as string;
+    void showDetails($('#details'), model, selected);
+  });
+  model.onChange(() => {
+    sync(cy, model);
+    showHosts($('#hosts tbody'), model);
+    fillPorts($<HTMLSelectElement>('#trace select[name="inPort"]'), model);
+  });
+  const traceForm = $<HTMLFormElement>('#trace form');
+  traceForm.onsubmit = (e) => {
+    e.preventDefault();
+    void runTrace(traceForm, cy, $('#trace-result'));
+  };
+  new ConsoleStream(model, setStatus).start();
+  // A handle for operators poking at the page from the browser's devtools (and for its tests).
+  (window as unknown as { midonetConsole: unknown }).midonetConsole = { cy, model };
+}
+
+void start();
