@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { packageRoot } from '../conf/paths.ts';
+import type { AuthService } from './api/auth.ts';
+import { login, tokenOf } from './api/server.ts';
 
 /** Where `npm run build` leaves the console's bundle. */
 export const CONSOLE_BUNDLE = join('dist', 'console', 'app.js');
@@ -32,7 +34,7 @@ function newestSource(dir: string): number {
  * with the user's token). The script is the build's bundle, or bundled here once when the sources
  * are newer (a checkout being worked on).
  */
-export function serveConsole(app: FastifyInstance): void {
+export function serveConsole(app: FastifyInstance, auth: AuthService): void {
   const root = packageRoot();
   const src = join(root, 'src', 'console');
   let script: Promise<string> | null = null;
@@ -44,5 +46,11 @@ export function serveConsole(app: FastifyInstance): void {
   for (const [path, [file, type]] of Object.entries(FILES)) {
     app.get(path, async (_req, reply) => reply.header('content-type', type).header('cache-control', 'no-cache').send(readFileSync(join(src, file))));
   }
+  app.post('/console/login', (req, reply) => login(auth, req, reply, true));
+  // Whether the session cookie is good, so the page asks for a login without a failed request.
+  app.get('/console/session', async (req) => {
+    const user = await auth.authorize(tokenOf(req));
+    return { user: user?.name ?? null, admin: user?.roles.includes('admin') === true };
+  });
   app.get('/console/app.js', async (_req, reply) => reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await bundle()));
 }

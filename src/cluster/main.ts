@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
   const scheme = tls ? 'https' : 'http';
   const metrics = new ClusterMetrics(store);
   const app = buildApi({ store, auth, tls, metrics, rest: enabled('cluster.rest_api.enabled') });
-  serveConsole(app);
+  serveConsole(app, auth);
   const topology = enabled('cluster.topology_api.enabled') ? attachTopologyService(app.server, store, auth, metrics) : null;
   await app.listen({ port, host });
   const where = nsdb.kind === 'zookeeper' ? `ZooKeeper ${nsdb.hosts}` : `embedded NSDB in ${nsdb.dataDir}`;

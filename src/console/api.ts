@@ -1,14 +1,5 @@
 /** The MidoNet API as the console calls it: same origin, the login's cookie, MidoNet's error messages. */
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export const API = '/midonet-api';
 
 export async function api<T>(path: string, init: RequestInit & { media?: string } = {}): Promise<T> {
@@ -26,17 +17,17 @@ export async function api<T>(path: string, init: RequestInit & { media?: string 
     } catch {
       // Not MidoNet's error body: the status says it.
     }
-    throw new ApiError(r.status, message);
+    throw new Error(message);
   }
   return (text ? JSON.parse(text) : null) as T;
 }
 
-/** MidoNet's login: Basic credentials, the project as X-Auth-Project; the answer sets the session cookie. */
+/** MidoNet's login, without the challenge that makes browsers ask by themselves; the answer sets the session cookie. */
 export async function login(user: string, password: string, project: string): Promise<void> {
-  const r = await fetch(`${API}/login`, {
+  const r = await fetch('/console/login', {
     method: 'POST',
     credentials: 'same-origin',
     headers: { authorization: `Basic ${btoa(`${user}:${password}`)}`, ...(project ? { 'x-auth-project': project } : {}) },
   });
-  if (!r.ok) throw new ApiError(r.status, r.status === 401 ? 'wrong user or password' : `login failed: ${r.status}`);
+  if (!r.ok) throw new Error(r.status === 401 ? 'wrong user or password' : `login failed: ${r.status}`);
 }

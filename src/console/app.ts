@@ -1,5 +1,5 @@
 import cytoscape from 'cytoscape';
-import { api, ApiError, login } from './api.ts';
+import { login } from './api.ts';
 import { STYLE, sync } from './graph.ts';
 import { Model } from './model.ts';
 import { showDetails, showHosts } from './panel.ts';
@@ -34,19 +34,22 @@ function askLogin(): Promise<void> {
   });
 }
 
+/** Who the session cookie says we are (no request fails when nobody is logged in yet). */
+async function session(): Promise<{ user: string | null; admin: boolean }> {
+  const r = await fetch('/console/session', { credentials: 'same-origin' });
+  return (await r.json()) as { user: string | null; admin: boolean };
+}
+
 async function start(): Promise<void> {
-  for (;;) {
-    try {
-      await api('/', { media: 'application/vnd.org.midonet.Application-v5+json' });
-      break;
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) {
-        setStatus(`the API does not answer: ${(err as Error).message}`, true);
-        return;
-      }
-      setStatus('log in');
-      await askLogin();
-    }
+  let me = await session();
+  while (!me.user) {
+    setStatus('log in');
+    await askLogin();
+    me = await session();
+  }
+  if (!me.admin) {
+    setStatus(`${me.user} is not an admin: the console shows the whole cloud, which only an admin may follow`, true);
+    return;
   }
   const model = new Model();
   const cy = cytoscape({ container: $('#graph'), style: STYLE as cytoscape.StylesheetJson, wheelSensitivity: 0.3 });

@@ -63,6 +63,34 @@ function parseJson(raw: unknown): unknown {
   }
 }
 
+/**
+ * MidoNet's login: Basic credentials (the project in X-Auth-Project), a token in the body and the
+ * `sessionId` cookie, exactly as MidoNet answers. For the console (`browser`), a refusal goes
+ * without MidoNet's WWW-Authenticate (a browser would pop up its own password dialog) and the
+ * cookie is for the whole site (the page and the topology stream send it too), script-proof.
+ */
+export async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, browser: boolean): Promise<FastifyReply> {
+  const m = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+  // The password is everything after the first colon: it may hold colons of its own.
+  const colon = decoded.indexOf(':');
+  const project = req.headers['x-auth-project'];
+  let token: Token | null = null;
+  try {
+    token = colon > 0 ? await auth.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), typeof project === 'string' ? project : undefined, req.ip) : null;
+  } catch (err) {
+    if (!(err instanceof LoginThrottled)) throw err;
+    return sendError(reply, new ApiError(429, err.message, undefined, { 'retry-after': String(err.retryAfter) }));
+  }
+  if (!token) {
+    const refused = 'Authentication failed: invalid credentials';
+    return sendError(reply, browser ? new ApiError(401, refused) : unauthorized(refused));
+  }
+  const expires = token.expires ? formatExpiry(token.expires) : null;
+  reply.header('set-cookie', `sessionId=${token.key}${expires ? `; Expires=${expires}` : ''}${browser ? '; Path=/; HttpOnly; SameSite=Strict' : ''}`);
+  return sendTyped(reply, vnd('Token', 1), JSON.stringify({ key: token.key, expires }));
+}
+
 /** The MidoNet v5 REST API as a fastify application (not yet listening). */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
@@ -111,24 +139,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     sendError(reply, new ApiError(404, `Root resource ${seg} not found`));
   });
 
-  app.all(`${API_ROOT}/login`, async (req, reply) => {
-    const m = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    // The password is everything after the first colon: it may hold colons of its own.
-    const colon = decoded.indexOf(':');
-    const project = req.headers['x-auth-project'];
-    let token: Token | null = null;
-    try {
-      token = colon > 0 ? await opts.auth.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), typeof project === 'string' ? project : undefined, req.ip) : null;
-    } catch (err) {
-      if (!(err instanceof LoginThrottled)) throw err;
-      return sendError(reply, new ApiError(429, err.message, undefined, { 'retry-after': String(err.retryAfter) }));
-    }
-    if (!token) return sendError(reply, unauthorized('Authentication failed: invalid credentials'));
-    const expires = token.expires ? formatExpiry(token.expires) : null;
-    reply.header('set-cookie', `sessionId=${token.key}${expires ? `; Expires=${expires}` : ''}`);
-    return sendTyped(reply, vnd('Token', 1), JSON.stringify({ key: token.key, expires }));
-  });
+  app.all(`${API_ROOT}/login`, (req, reply) => login(opts.auth, req, reply, false));
 
   // With the REST API off, /conf stays: it is how mn-conf reaches an embedded NSDB (and turns it back on).
   for (const route of allRoutes().filter((r) => opts.rest !== false || r.path.startsWith('/conf'))) {
