@@ -60,7 +60,8 @@ function asString(path: string, v: unknown): string {
 }
 
 function field(spec: FieldSpec, v: unknown, path: string, out: Violation[]): unknown {
-  const missing = v === undefined || v === null;
+  // Jackson reads the text "null" as null for a nullable number, and clients send it (eucanetd: `"nwProto": "null"`).
+  const missing = v === undefined || v === null || (spec.t === 'int' && v === 'null');
   const violate = (message: string) => out.push({ property: path, message });
   switch (spec.t) {
     case 'bool':

@@ -6,6 +6,7 @@ import { NsdbUnavailableError } from '../../nsdb/errors.ts';
 import type { ClusterMetrics } from '../metrics.ts';
 import type { Ctx, Method, Route } from './http.ts';
 import { accepts, ERROR_TYPE, negotiate, versionOf, vnd } from './media.ts';
+import { writeHeadersInMidonetCase } from './header-case.ts';
 import { allRoutes } from './resources/index.ts';
 
 export const API_ROOT = '/midonet-api';
@@ -55,9 +56,11 @@ function baseUri(req: FastifyRequest): string {
 }
 
 function parseJson(raw: unknown): unknown {
-  if (typeof raw !== 'string' || raw.trim() === '') throw new ApiError(400, 'Request body is missing');
+  // MidoNet's Jackson stops at the end of the JSON value: eucanetd sends a NUL byte after each body.
+  const text = typeof raw === 'string' ? raw.replace(/[\0\s]+$/, '') : '';
+  if (text.trim() === '') throw new ApiError(400, 'Request body is missing');
   try {
-    return JSON.parse(raw);
+    return JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, `Malformed JSON: ${(err as Error).message}`);
   }
@@ -105,6 +108,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (req, reply) => {
+    writeHeadersInMidonetCase(reply.raw);
     reply.headers(CORS);
     if (req.method === 'OPTIONS') {
       reply.header('access-control-allow-headers', 'Origin, X-Auth-Token, X-Auth-Project, Content-Type, Accept, Authorization');
