@@ -237,18 +237,19 @@ export class PacketWorkflow {
     } else this.counters.dropped++;
   }
 
-  private emitGenerated(egressPort: string, frame: Ethernet, now: number): void {
+  /**
+   * A packet the simulation made, simulated from its egress port. Replies to it (a bridge answering
+   * a router's ARP request) go one level further, and like it they wait for devices not loaded
+   * yet: a lost answer would leave the packets parked on it until the ARP retry.
+   */
+  private emitGenerated(egressPort: string, frame: Ethernet, now: number, depth = 0): void {
     this.counters.generated++;
     const res = simulateGenerated(this.cache.topology, this.state, egressPort, matchOf(frame, egressPort), frame, { now });
     if (res.action === 'notYet') {
-      this.waitFor(res, now, (t) => this.emitGenerated(egressPort, frame, t));
+      this.waitFor(res, now, (t) => this.emitGenerated(egressPort, frame, t, depth));
       return;
     }
-    for (const g of res.generated) {
-      // One level only: replies to generated packets (ARP answers from a bridge) land here.
-      const inner = simulateGenerated(this.cache.topology, this.state, g.egressPort, matchOf(g.frame, g.egressPort), g.frame, { now });
-      if (inner.action === 'forward') this.execute(inner.outputs, g.frame, null);
-    }
+    if (depth === 0) for (const g of res.generated) this.emitGenerated(g.egressPort, g.frame, now, 1);
     if (res.action === 'forward') this.execute(res.outputs, frame, null);
   }
 

@@ -23,9 +23,27 @@ function macTag(b: SimBridge, vlan: number, mac: number): string {
 }
 
 /**
+ * A DHCP request (UDP 68 -> 67) entering a bridge's exterior port, answered from the bridge's DHCP
+ * subnets before any chain sees it, as MidoNet's packet workflow does (the port's anti-spoofing
+ * rules would drop a client that has no address yet); null when the bridge serves no answer.
+ */
+export function answerDhcp(ctx: PacketContext, inPort: SimPort): Outcome | null {
+  const m = ctx.match;
+  if (inPort.kind !== 'bridge' || inPort.peerId || m.etherType !== 0x0800 || m.ipProto !== 17 || m.dstPort !== 67 || m.srcPort !== 68) return null;
+  ctx.seen |= F.EtherType | F.IpProto | F.SrcPort | F.DstPort;
+  const b = ctx.topology.bridge(inPort.deviceId);
+  const reply = dhcpReply(ctx, b);
+  if (reply === 'ignored') return consume('DHCP message needing no answer');
+  if (!reply) return null;
+  ctx.generated.push({ egressPort: inPort.id, frame: reply });
+  ctx.log('bridge', b.id, 'DHCP answered', b.name);
+  return consume('DHCP answered by the bridge');
+}
+
+/**
  * MidoNet's bridge: learns source MACs per VLAN, answers ARP for addresses it knows (its linked
- * router ports and its ARP table), answers DHCP from its DHCP subnets, sends unicast to the known
- * port and floods the rest to its exterior ports.
+ * router ports and its ARP table), sends unicast to the known port and floods the rest to its
+ * exterior ports.
  */
 export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
   const b = ctx.topology.bridge(inPort.deviceId);
@@ -38,16 +56,6 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
   }
   if (isMulticastMac(m.ethSrc)) return drop('multicast source MAC');
   const vlan = m.vlan === -1 ? 0 : m.vlan;
-
-  if (!inPort.peerId && m.etherType === 0x0800 && m.ipProto === 17 && m.dstPort === 67) {
-    ctx.seen |= F.IpProto | F.DstPort;
-    const reply = dhcpReply(ctx, b);
-    if (reply === 'ignored') return consume('DHCP message needing no answer');
-    if (reply) {
-      ctx.generated.push({ egressPort: inPort.id, frame: reply });
-      return consume('DHCP answered by the bridge');
-    }
-  }
 
   if (m.vlan === -1) {
     const v = filter(ctx, b.inFilter);

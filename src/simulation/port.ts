@@ -1,6 +1,6 @@
 import { filter, Verdict } from './chain.ts';
 import { conntrackKey, type PacketContext } from './context.ts';
-import { processBridge } from './bridge.ts';
+import { answerDhcp, processBridge } from './bridge.ts';
 import { drop, type Outcome } from './outcome.ts';
 import { rejectReply } from './reject.ts';
 import { processRouter } from './router.ts';
@@ -22,6 +22,8 @@ export function portIngress(ctx: PacketContext, portId: string): Outcome {
   ctx.log('port', port.id, port.adminUp ? 'ingress' : 'ingress: port down, drop');
   if (!port.adminUp) return drop('ingress port is down');
   ctx.currentDevice = port.deviceId;
+  const dhcp = answerDhcp(ctx, port);
+  if (dhcp) return dhcp;
   const v = filter(ctx, port.inFilter);
   if (v !== Verdict.Accept) return rejectReply(ctx, v, 'port inbound chain');
   if (port.kind === 'bridge') return processBridge(ctx, port);
