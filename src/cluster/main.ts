@@ -81,7 +81,8 @@ export async function main(argv: string[]): Promise<void> {
   const tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
   const scheme = tls ? 'https' : 'http';
   const metrics = new ClusterMetrics(store);
-  const app = buildApi({ store, auth, tls, metrics, rest: enabled('cluster.rest_api.enabled') });
+  const anonymousAs = String(conf['cluster.compat_2012.anonymous_user'] ?? '');
+  const app = buildApi({ store, auth, tls, metrics, rest: enabled('cluster.rest_api.enabled'), compat2012: { anonymousAs: anonymousAs || null } });
   serveConsole(app, auth);
   const topology = enabled('cluster.topology_api.enabled') ? attachTopologyService(app.server, store, auth, metrics) : null;
   await app.listen({ port, host });

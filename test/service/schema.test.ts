@@ -4,7 +4,7 @@
  * behaviour after a restart. A key added to the schema without a check here fails this test.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -123,6 +123,21 @@ describe('the mn-conf schema', { timeout: 240_000 }, () => {
       assert.equal((await fetch(cluster.url.replace('/midonet-api', '/healthz'))).status, 200);
       await conf('cluster.rest_api.enabled = true');
       await restart();
+    },
+    'cluster.compat_2012.anonymous_user': async () => {
+      // Anonymous calls to the 2012 API (CloudStack's client sends no credentials): refused when
+      // authentication is on, unless the key names who they act as.
+      const users = join(dir, 'users.json');
+      writeFileSync(users, JSON.stringify({ users: [{ name: 'cloudstack', password: 'x'.repeat(24) }] }));
+      const routers = () => fetch(cluster.url.replace('/midonet-api', '/midolmanj-mgmt/routers'), { headers: { accept: 'application/vnd.com.midokura.midolman.mgmt.collection.Router+json' } });
+      await restart(['--auth-file', users]);
+      assert.equal((await routers()).status, 401);
+      await restart();
+      await conf('cluster.compat_2012.anonymous_user = cloudstack');
+      await restart(['--auth-file', users]);
+      assert.equal((await routers()).status, 200);
+      await restart();
+      await conf('cluster.compat_2012.anonymous_user = ""');
     },
     'cluster.topology_api.enabled': async () => {
       await conf('cluster.topology_api.enabled = false');

@@ -40,6 +40,8 @@ export interface AuthService {
   authenticate(user: string, password: string, project: string | undefined, from: string): Promise<Token | null>;
   /** The user a token stands for, or null (401). */
   authorize(token: string | undefined): Promise<User | null>;
+  /** A token for a known user without their password, for the cluster's own calls on their behalf; null if unknown. */
+  issue(user: string): Promise<Token | null>;
   tenants(): Tenant[];
   tenant(id: string): Tenant | null;
 }
@@ -52,6 +54,10 @@ export class MockAuthService implements AuthService {
 
   async authenticate(): Promise<Token> {
     return { key: '00000000', expires: null };
+  }
+
+  issue(): Promise<Token> {
+    return this.authenticate();
   }
 
   async authorize(): Promise<User> {
@@ -151,6 +157,15 @@ export class StaticAuthService implements AuthService {
       return null;
     }
     for (const k of keys) this.failures.delete(k);
+    return this.tokenOf(found, project);
+  }
+
+  async issue(name: string): Promise<Token | null> {
+    const found = this.creds.users.find((u) => u.name === name);
+    return found ? this.tokenOf(found, undefined) : null;
+  }
+
+  private async tokenOf(found: CredentialsFile['users'][number], project: string | undefined): Promise<Token> {
     const key = randomBytes(24).toString('hex');
     const expires = this.now() + this.lifetimeMs;
     const user: User = { name: found.name, tenantId: project ?? found.tenantId ?? 'admin', roles: found.roles ?? ['admin'], ...(found.hostId ? { hostId: found.hostId } : {}) };

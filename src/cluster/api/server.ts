@@ -6,6 +6,7 @@ import { NsdbUnavailableError } from '../../nsdb/errors.ts';
 import type { ClusterMetrics } from '../metrics.ts';
 import type { Ctx, Method, Route } from './http.ts';
 import { accepts, ERROR_TYPE, negotiate, versionOf, vnd } from './media.ts';
+import { serveCompat2012 } from './compat-2012/front.ts';
 import { writeHeadersInMidonetCase } from './header-case.ts';
 import { allRoutes } from './resources/index.ts';
 
@@ -23,6 +24,8 @@ export interface ApiOptions {
   metrics?: ClusterMetrics;
   /** cluster.rest_api.enabled: false serves only /login, /conf, health, readiness and metrics (and the topology stream). */
   rest?: boolean;
+  /** MidoNet 12.12's API at /midolmanj-mgmt (CloudStack): who anonymous calls act as when authentication is on. */
+  compat2012?: { anonymousAs: string | null };
 }
 
 /** Who made each request, for the request log. */
@@ -139,7 +142,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     sendError(reply, status ? new ApiError(status, err.message) : toApiError(err));
   });
   app.setNotFoundHandler((req, reply) => {
-    const seg = req.url.slice(API_ROOT.length + 1).split(/[/?]/)[0] ?? '';
+    const under = req.url.startsWith(`${API_ROOT}/`) ? req.url.slice(API_ROOT.length + 1) : req.url.slice(1);
+    const seg = under.split(/[/?]/)[0] ?? '';
     sendError(reply, new ApiError(404, `Root resource ${seg} not found`));
   });
 
@@ -159,6 +163,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
       },
     });
   }
+  if (opts.rest !== false) serveCompat2012(app, { store: opts.store, auth: opts.auth, anonymousAs: opts.compat2012?.anonymousAs ?? null });
   return app;
 }
 
