@@ -11,7 +11,7 @@ export interface SchemaEntry {
 }
 
 export const SCHEMA: Record<string, SchemaEntry> = {
-  'zookeeper.transaction_attempts': { value: 12, description: 'How many times a storage transaction runs before losing optimistic races is the caller\'s error (read by the cluster at start).' },
+  'zookeeper.transaction_attempts': { value: 24, description: 'How many times a storage transaction runs before losing optimistic races is the caller\'s error (read by the cluster at start).' },
   'cluster.rest_api.enabled': { value: true, description: 'Serve the MidoNet REST API.' },
   'cluster.rest_api.http_host': { value: '0.0.0.0', description: 'Address the REST API listens on.' },
   'cluster.rest_api.http_port': { value: 8181, description: 'Port the REST API listens on.' },

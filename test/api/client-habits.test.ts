@@ -55,6 +55,12 @@ describe("clients' habits MidoNet tolerated", () => {
     assert.equal(junk.status, 400, 'text after the JSON value is still refused');
   });
 
+  it('names the unknown root resource in a 404, under any prefix', async () => {
+    const r = await rawHttp(cluster.url.replace('/midonet-api', '/nothing-here'), 'GET', { Accept: '*/*' });
+    assert.equal(r.status, 404);
+    assert.equal(JSON.parse(r.body).message, 'Root resource nothing-here not found');
+  });
+
   it("reports interfaces' endpoints as MidoNet's agent does", () => {
     assert.deepEqual(classify({ ifname: 'lo', link_type: 'loopback' }), { type: 'Virtual', endpoint: 'LOCALHOST' });
     assert.deepEqual(classify({ ifname: 'tap0', link_type: 'ether', linkinfo: { info_kind: 'tun' } }), { type: 'Virtual', endpoint: 'TUNTAP' });

@@ -103,8 +103,11 @@ describe('the mn-conf schema', { timeout: 240_000 }, () => {
       };
       await conf('zookeeper.transaction_attempts = 1');
       await restart();
-      assert.ok((await burst()) > 0, 'one attempt: lost races answered 409');
-      await conf('zookeeper.transaction_attempts = 12');
+      // Races are likely, not certain, on a fast machine: a few bursts make one near sure.
+      let lost = 0;
+      for (let i = 0; i < 8 && lost === 0; i++) lost = await burst();
+      assert.ok(lost > 0, 'one attempt: lost races answered 409');
+      await conf('zookeeper.transaction_attempts = 24');
       await restart();
       assert.equal(await burst(), 0);
     },
