@@ -16,6 +16,7 @@ import { NullDatapath } from './datapath/null-datapath.ts';
 import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
+import { tunnelMtu } from './tunnel-mtu.ts';
 import { LinkMonitor } from './link-monitor.ts';
 import { HOST_STATS, type HostStats } from '../model/state-keys.ts';
 import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
@@ -36,9 +37,7 @@ const USAGE = `usage: midolman [--cluster URL,... | --config /etc/midolman/midol
 --credentials: the host's own login for a cluster with authentication (username= and password=
 lines, or token=; default /etc/midolman/credentials when it exists).
 Without --cluster (or MIDONET_CLUSTER_URL), the cluster is found through ZooKeeper as midolman.conf's
-[zookeeper] zookeeper_hosts names it.
-VMs' interfaces must have checksum and segmentation offloads off for now (the datapath does not
-read virtio-net headers yet): ethtool -K <if> tx off tso off gso off, in the VM and on the host.`;
+[zookeeper] zookeeper_hosts names it.`;
 
 class AgentError extends Error {}
 
@@ -231,6 +230,7 @@ export async function main(argv: string[]): Promise<void> {
   metrics.counter('midonet_agent_packets_dropped_total', 'Packets dropped, by reason.', {
     simulation: () => w.counters.dropped, malformed: () => w.counters.malformed, tunnel_unknown_key: () => w.counters.tunnelUnknownKey,
     tunnel_foreign: () => w.counters.tunnelForeign, topology_timeout: () => w.counters.topologyTimeouts, tx_failed: () => dp.counters.txDropped ?? 0,
+    bad_vnet_header: () => dp.counters.rxMalformed ?? 0, tunnel_malformed: () => dp.counters.tunnelMalformed ?? 0,
   });
   metrics.counter('midonet_agent_flow_state_messages_total', 'Flow-state (conntrack, NAT) entries sent and received.', { sent: () => w.counters.stateSent, received: () => w.counters.stateReceived, malformed: () => w.counters.stateMalformed }, 'direction');
   metrics.gauge('midonet_agent_nat_blocks_held', 'SNAT port blocks this agent leases.', () => natBlocks.counters.claimed - natBlocks.counters.released);
@@ -298,6 +298,7 @@ export async function main(argv: string[]): Promise<void> {
     for (const a of members) if (!peers.has(a)) logger.info({ peer: a }, 'tunnel peer up');
     for (const a of peers) if (!members.has(a)) logger.info({ peer: a }, 'tunnel peer down');
     peers = members;
+    if (!virtual) workflow.state.config.tunnelMtu = tunnelMtu(cache.tunnelZones(), hostId, ifaces);
     byKey.clear();
     for (const p of mine.values()) {
       if (!dp.hasPort(p.id) && present.has(p.interfaceName!)) {

@@ -261,9 +261,6 @@ async function plugVm(s: SandboxState, ns: string, ifname: string, hostIndex: nu
   save();
   await ip('netns', 'add', ns);
   await vethInto(ns, ifname, `${ifname}p`, { inNamespace: host.ns });
-  // The userspace datapath forwards frames as they come: no partial checksums or giant segments.
-  await inNs(ns, 'ethtool', '-K', 'eth0', 'tx', 'off', 'tso', 'off', 'gso', 'off');
-  await inNs(host.ns, 'ethtool', '-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off');
   return ifname;
 }
 

@@ -103,7 +103,9 @@ export function dhcpReply(ctx: PacketContext, bridge: SimBridge): Ethernet | 'ig
     options.push({ code: OPT.subnetMask, data: u32Bytes(mask) });
     if (gateway) options.push({ code: OPT.router, data: u32Bytes(gateway) });
     if (subnet.dnsServerAddrs?.length) options.push({ code: OPT.dns, data: ipsBytes(subnet.dnsServerAddrs.map(ipToInt)) });
-    options.push({ code: OPT.mtu, data: u16Bytes(subnet.interfaceMtu ?? ctx.state.config.dhcpMtu) });
+    const { dhcpMtu, tunnelMtu } = ctx.state.config;
+    // MidoNet's rule: a frame the VM sends at this size still crosses the underlay unfragmented.
+    options.push({ code: OPT.mtu, data: u16Bytes(Math.min(subnet.interfaceMtu || dhcpMtu, tunnelMtu ?? Infinity)) });
     if (host.name) options.push({ code: OPT.hostName, data: new TextEncoder().encode(host.name) });
     if (subnet.opt121Routes.length > 0) {
       // Clients honouring option 121 ignore the router option: repeat the default route in it.

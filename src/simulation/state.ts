@@ -16,6 +16,8 @@ export interface SimConfig {
   stateKeyTtlMs: number;
   /** agent.midolman.dhcp_mtu */
   dhcpMtu: number;
+  /** The underlay's MTU less the tunnel overhead (tunnel-mtu.ts), once the agent knows it: DHCP offers no more. */
+  tunnelMtu: number | null;
   /** DHCP lease time offered, seconds. */
   dhcpLeaseSeconds: number;
   /** agent.midolman.enable_bridge_arp: bridges answer ARP from their ARP tables. */
@@ -30,6 +32,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   arpExpiryMs: 90_000,
   stateKeyTtlMs: 60_000,
   dhcpMtu: 1500,
+  tunnelMtu: null,
   dhcpLeaseSeconds: 86_400,
   bridgeArp: true,
 };

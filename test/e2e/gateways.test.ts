@@ -40,7 +40,6 @@ describe('two BGP gateways with a stateful port group', { timeout: 300_000 }, ()
     await sh('ip', ['-n', provider.ns, 'link', 'set', `p2${lab.tag}`, 'name', 'eth1']);
     await sh('ip', ['-n', provider.ns, 'link', 'set', 'eth1', 'address', '02:00:cb:00:71:01']);
     for (const [ns, ifname] of [[provider.ns, 'eth1'], [gw2.ns, second]]) {
-      await nsExec(ns, ['ethtool', '-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off']);
       await sh('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
     }
     await sh('ip', ['-n', provider.ns, 'addr', 'add', '203.0.113.1/30', 'dev', 'eth1']);

@@ -10,6 +10,11 @@ const route = (dst: string, len: number, port: string) => ({ type: 'Normal', src
 const ECHO_SERVER = (port: number) => `require('net').createServer((s) => s.pipe(s)).listen(${port})`;
 const SEND = (host: string, port: number, bytes: number) =>
   `const s = require('net').connect(${port}, '${host}'); let n = 0; s.on('data', (d) => { n += d.length; if (n >= ${bytes}) { console.log(n); s.destroy(); } }); s.on('error', (e) => { console.error(e.message); process.exit(1); }); s.write(Buffer.alloc(${bytes}, 7));`;
+/** Prints the length and SHA-256 of one connection's bytes; sends random bytes and prints the same of them. */
+const HASH_SERVER = (port: number) =>
+  `const h = require('crypto').createHash('sha256'); let n = 0; const srv = require('net').createServer((s) => { s.on('data', (d) => { n += d.length; h.update(d); }); s.on('end', () => { console.log(n, h.digest('hex')); s.end(); srv.close(); }); }).listen(${port})`;
+const HASH_SEND = (host: string, port: number, mib: number) =>
+  `const c = require('crypto'); const h = c.createHash('sha256'); const s = require('net').connect(${port}, '${host}'); let left = ${mib}; const more = () => { while (left > 0) { const b = c.randomBytes(1 << 20); h.update(b); left--; if (!s.write(b)) return s.once('drain', more); } s.end(); console.log(${mib} * (1 << 20), h.digest('hex')); }; s.on('connect', more); s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
 /** Sends a line every 100 ms for `ms`, prints how many came back. */
 const CHATTER = (host: string, port: number, ms: number) =>
   `const s = require('net').connect(${port}, '${host}'); let got = 0; s.on('data', (d) => (got += d.length)); s.on('error', (e) => { console.error(e.message); process.exit(1); }); s.on('connect', () => { const t = setInterval(() => s.write('ping\\n'), 100); setTimeout(() => { clearInterval(t); setTimeout(() => { console.log(got); s.destroy(); }, 300); }, ${ms}); });`;
@@ -94,6 +99,19 @@ describe('agents on two hosts: routing, DHCP, NAT, chains, failures', { timeout:
     void server;
   });
 
+  it('moves 100 MiB over TCP across hosts byte for byte, VMs keeping their default offloads', async () => {
+    const features = (await nsExec(vm1.ns, ['ethtool', '-k', 'eth0'])).stdout;
+    assert.match(features, /tcp-segmentation-offload: on/);
+    assert.match(features, /tx-checksumming: on/);
+    const server = nsExec(vm2.ns, ['node', '-e', HASH_SERVER(5002)], 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const sent = await nsExec(vm1.ns, ['node', '-e', HASH_SEND('10.10.0.12', 5002, 100)], 60_000);
+    assert.equal(sent.code, 0, sent.stderr);
+    const got = await server;
+    assert.equal(got.stdout.trim(), sent.stdout.trim());
+    assert.match(got.stdout, /^104857600 [0-9a-f]{64}/);
+  });
+
   it('gives a VM its address from the agent with a real DHCP client', async () => {
     const vm4 = await lab.addVm(h1, { mac: '02:00:0a:14:00:0e' });
     const net2 = (await lab.call('GET', '/bridges')).json.find((b: { name: string }) => b.name === 'net2').id;
@@ -107,7 +125,7 @@ describe('agents on two hosts: routing, DHCP, NAT, chains, failures', { timeout:
     const addr = await nsExec(vm4.ns, ['ip', '-4', '-o', 'addr', 'show', 'eth0']);
     assert.match(addr.stdout, /10\.20\.0\.14\/24/);
     const { readFileSync } = await import('node:fs');
-    assert.deepEqual(readFileSync(join(lab.dir, 'lease-vm4'), 'utf8').trim().split(' '), ['10.20.0.14', '10.20.0.1', '10.20.0.2', '1500']);
+    assert.deepEqual(readFileSync(join(lab.dir, 'lease-vm4'), 'utf8').trim().split(' '), ['10.20.0.14', '10.20.0.1', '10.20.0.2', '1450']);
     assert.equal((await ping(vm4, '10.20.0.1', 1)).code, 0);
   });
 

@@ -187,10 +187,6 @@ export class Lab {
     await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', o.mac]);
     await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
     await sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    // The agent moves frames in userspace and does not read virtio-net headers yet: VMs send
-    // complete checksums and segments.
-    await nsExec(ns, ['ethtool', '-K', 'eth0', 'tx', 'off', 'tso', 'off', 'gso', 'off']);
-    await nsExec(host.ns, ['ethtool', '-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off']);
     if (o.cidr) await sh('ip', ['-n', ns, 'addr', 'add', o.cidr, 'dev', 'eth0']);
     if (o.gateway) await sh('ip', ['-n', ns, 'route', 'add', 'default', 'via', o.gateway]);
     const vm = { ns, ifname, mac: o.mac, ip: o.cidr ? o.cidr.split('/')[0]! : null };

@@ -14,13 +14,13 @@ function request(type: DhcpMsg, requested?: string) {
   return udp({ srcMac: CLIENT, dstMac: 'ff:ff:ff:ff:ff:ff', src: '0.0.0.0', dst: '255.255.255.255' }, 68, 67, payload);
 }
 
-function setup() {
+function setup(interfaceMtu: number | null = 1450) {
   const t = new TopoBuilder();
   const b = t.bridge();
   const vm = t.bridgePort(b);
   const other = t.bridgePort(b);
   t.dhcp(b, {
-    subnetAddress: '10.0.0.0', subnetLength: 24, defaultGateway: '10.0.0.1', dnsServerAddrs: ['10.0.0.2', '9.9.9.9'], interfaceMtu: 1450,
+    subnetAddress: '10.0.0.0', subnetLength: 24, defaultGateway: '10.0.0.1', dnsServerAddrs: ['10.0.0.2', '9.9.9.9'], interfaceMtu,
     opt121Routes: [{ destinationPrefix: '169.254.169.254', destinationLength: 32, gatewayAddr: '10.0.0.2' }],
     hosts: [{ macAddr: CLIENT, ipAddr: '10.0.0.5', name: 'vm1', extraDhcpOpts: [{ optName: 'domain-name', optValue: 'example.org' }] }],
   });
@@ -57,6 +57,24 @@ describe('DHCP answered by the bridge', () => {
     assert.equal(dhcpOption(ack.dhcp, OPT.messageType)![0], DhcpMsg.Ack);
     const nak = reply(sim.send(vm, request(DhcpMsg.Request, '10.0.0.99')));
     assert.equal(dhcpOption(nak.dhcp, OPT.messageType)![0], DhcpMsg.Nak);
+  });
+
+  it("offers no larger an MTU than the underlay carries whole: MidoNet's min(subnet or configured, tunnel MTU less overhead)", () => {
+    const mtu = ({ sim, vm } = setup()) => {
+      const d = reply(sim.send(vm, request(DhcpMsg.Discover))).dhcp;
+      const b = dhcpOption(d, OPT.mtu)!;
+      return (b[0]! << 8) | b[1]!;
+    };
+    const lab = setup();
+    assert.equal(mtu(lab), 1450, "the subnet's, no tunnel known yet");
+    lab.sim.state.config.tunnelMtu = 1400;
+    assert.equal(mtu(lab), 1400, 'the tunnel carries less');
+    lab.sim.state.config.tunnelMtu = 8950;
+    assert.equal(mtu(lab), 1450, "jumbo underlay: the subnet's");
+    const bare = setup(null);
+    assert.equal(mtu(bare), 1500, 'no subnet MTU: agent.midolman.dhcp_mtu');
+    bare.sim.state.config.tunnelMtu = 1450;
+    assert.equal(mtu(bare), 1450);
   });
 
   it('leaves unknown clients alone (the request floods like any broadcast)', () => {

@@ -32,6 +32,7 @@ export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;
 export const PACKET_IGNORE_OUTGOING = 23;
+export const PACKET_VNET_HDR = 15;
 export const MSG_DONTWAIT = 0x40;
 export const EAGAIN = 11;
 export const POLLIN = 1;

@@ -1,9 +1,14 @@
-import { AF_PACKET, SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET, errno, ETH_P_ALL, koffi, MSG_DONTWAIT, PACKET_IGNORE_OUTGOING, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, sys } from './libc.ts';
+import { AF_PACKET, SO_RCVBUF, SO_RCVBUFFORCE, SOL_SOCKET, errno, ETH_P_ALL, koffi, MSG_DONTWAIT, PACKET_IGNORE_OUTGOING, PACKET_VNET_HDR, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, sys } from './libc.ts';
+import { unoffload, VNET_HDR_LEN } from './offload.ts';
 
 /** Frames moved per recvmmsg/sendmmsg call: syscalls are the cost, so batch them. */
 export const BATCH = 64;
 /** Room per frame: a 1500-byte MTU frame plus VLAN tags, rounded up. */
 export const SLOT = 2048;
+/** Room per received frame on a port: a whole TCP or UDP super-frame (64 KiB) and its vnet header. */
+const PORT_RX_SLOT = 66 * 1024;
+/** Room per sent frame on a port: a 9000-byte jumbo frame and its vnet header, rounded up. */
+const PORT_TX_SLOT = 16 * 1024;
 
 const MMSG = 64; // sizeof(struct mmsghdr) on x86_64
 const RCVBUF_BYTES = 8 * 1024 * 1024;
@@ -23,19 +28,19 @@ class NativeBatch {
   readonly frames: Uint8Array;
   private readonly iovView: DataView;
 
-  constructor() {
-    const data = koffi.alloc('uint8_t', BATCH * SLOT);
+  constructor(readonly slot = SLOT) {
+    const data = koffi.alloc('uint8_t', BATCH * slot);
     this.headers = koffi.alloc('uint8_t', BATCH * MMSG);
     const iovs = koffi.alloc('uint8_t', BATCH * IOV);
     this.owned = [data, this.headers, iovs];
-    this.frames = new Uint8Array(koffi.view(data, BATCH * SLOT));
+    this.frames = new Uint8Array(koffi.view(data, BATCH * slot));
     this.headerView = new DataView(koffi.view(this.headers, BATCH * MMSG));
     this.iovView = new DataView(koffi.view(iovs, BATCH * IOV));
     const dataAddr = koffi.address(data) as bigint;
     const iovAddr = koffi.address(iovs) as bigint;
     for (let i = 0; i < BATCH; i++) {
-      this.iovView.setBigUint64(i * IOV, dataAddr + BigInt(i * SLOT), true);
-      this.iovView.setBigUint64(i * IOV + 8, BigInt(SLOT), true);
+      this.iovView.setBigUint64(i * IOV, dataAddr + BigInt(i * slot), true);
+      this.iovView.setBigUint64(i * IOV + 8, BigInt(slot), true);
       const h = i * MMSG;
       // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags; then msg_len.
       this.headerView.setBigUint64(h, 0n, true);
@@ -58,7 +63,7 @@ class NativeBatch {
   }
 
   frame(i: number, len: number): Uint8Array {
-    return this.frames.subarray(i * SLOT, i * SLOT + len);
+    return this.frames.subarray(i * this.slot, i * this.slot + len);
   }
 
   free(): void {
@@ -68,12 +73,13 @@ class NativeBatch {
 
 /** Receives batches of datagrams from a non-blocking socket into native buffers. */
 export class BatchReceiver {
-  private readonly rx = new NativeBatch();
-
-  constructor(readonly fd: number) {}
+  constructor(
+    readonly fd: number,
+    private readonly rx = new NativeBatch(),
+  ) {}
 
   receive(each: (frame: Uint8Array) => void): number {
-    for (let i = 0; i < BATCH; i++) this.rx.setLength(i, SLOT);
+    for (let i = 0; i < BATCH; i++) this.rx.setLength(i, this.rx.slot);
     const n = sys.recvmmsg(this.fd, this.rx.headers, BATCH, MSG_DONTWAIT, null) as number;
     if (n <= 0) return 0;
     for (let i = 0; i < n; i++) each(this.rx.frame(i, this.rx.received(i)));
@@ -86,12 +92,27 @@ export class BatchReceiver {
 }
 
 /**
+ * The ports' buffers, one set for all: a batch is received, handled and flushed before the next
+ * receive or send of any port, and super-frames make per-port buffers costly (4 MiB each).
+ */
+let portBuffers: { rx: NativeBatch; tx: NativeBatch } | null = null;
+
+function sharedPortBuffers(): { rx: NativeBatch; tx: NativeBatch } {
+  if (!portBuffers) {
+    // Sent frames carry an all-zero vnet header (nothing left to do): written once, never touched.
+    portBuffers = { rx: new NativeBatch(PORT_RX_SLOT), tx: new NativeBatch(PORT_TX_SLOT) };
+  }
+  return portBuffers;
+}
+
+/**
  * An AF_PACKET socket bound to one interface: every frame in, any frame out, in batches, never
- * blocking. The agent polls its fd for readiness (see poller.ts).
+ * blocking. The agent polls its fd for readiness (see poller.ts). With a virtio-net header on
+ * every frame, so VMs keep their checksum and segmentation offloads (see offload.ts).
  */
 export class PacketSocket {
   private readonly rx: BatchReceiver;
-  private readonly tx = new NativeBatch();
+  private readonly tx: NativeBatch;
   private closed = false;
 
   private constructor(
@@ -99,7 +120,9 @@ export class PacketSocket {
     readonly ifname: string,
     readonly ifindex: number,
   ) {
-    this.rx = new BatchReceiver(fd);
+    const buffers = sharedPortBuffers();
+    this.rx = new BatchReceiver(fd, buffers.rx);
+    this.tx = buffers.tx;
   }
 
   static open(ifname: string): PacketSocket {
@@ -111,6 +134,11 @@ export class PacketSocket {
     one.writeInt32LE(1);
     // Our own transmissions would otherwise come straight back to us.
     sys.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, one, 4);
+    if ((sys.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, one, 4) as number) < 0) {
+      const e = errno();
+      sys.close(fd);
+      throw new Error(`PACKET_VNET_HDR on ${ifname} refused: errno ${e}`);
+    }
     // Room for bursts that arrive while the event loop is busy elsewhere (the default holds a
     // few hundred small frames); FORCE lifts the sysctl cap when running as root.
     const size = Buffer.alloc(4);
@@ -128,9 +156,16 @@ export class PacketSocket {
     return new PacketSocket(fd, ifname, ifindex);
   }
 
-  /** Reads up to BATCH waiting frames; `each` gets a view valid only during the call. */
-  receive(each: (frame: Uint8Array) => void): number {
-    return this.closed ? 0 : this.rx.receive(each);
+  /**
+   * Reads up to BATCH waiting frames, returns how many; `each` gets ordinary frames (a super-frame
+   * as its segments), each a view valid only during the call; `malformed` counts frames whose
+   * vnet header does not describe them, dropped.
+   */
+  receive(each: (frame: Uint8Array) => void, malformed: () => void): number {
+    if (this.closed) return 0;
+    return this.rx.receive((buf) => {
+      if (!unoffload(buf, each)) malformed();
+    });
   }
 
   /** Sends frames in batches; returns how many went out (the rest: no buffer space). */
@@ -141,9 +176,9 @@ export class PacketSocket {
       const n = Math.min(BATCH, frames.length - off);
       for (let i = 0; i < n; i++) {
         const f = frames[off + i]!;
-        const len = Math.min(f.length, SLOT);
-        this.tx.frames.set(f.subarray(0, len), i * SLOT);
-        this.tx.setLength(i, len);
+        const len = Math.min(f.length, PORT_TX_SLOT - VNET_HDR_LEN);
+        this.tx.frames.set(f.subarray(0, len), i * PORT_TX_SLOT + VNET_HDR_LEN);
+        this.tx.setLength(i, VNET_HDR_LEN + len);
       }
       const r = sys.sendmmsg(this.fd, this.tx.headers, n, MSG_DONTWAIT) as number;
       // EAGAIN: the interface queue is full; what did not go is dropped, as a NIC would.
@@ -158,7 +193,5 @@ export class PacketSocket {
     if (this.closed) return;
     this.closed = true;
     sys.close(this.fd);
-    this.rx.free();
-    this.tx.free();
   }
 }

@@ -19,7 +19,7 @@ export class UserspaceDatapath implements Datapath {
   private readonly poller: Poller;
   private udp: Socket | null = null;
   private gre: GreSocket | null = null;
-  readonly counters = { rxFrames: 0, txFrames: 0, txDropped: 0, tunnelRx: 0, tunnelTx: 0, tunnelMalformed: 0 };
+  readonly counters = { rxFrames: 0, txFrames: 0, txDropped: 0, tunnelRx: 0, tunnelTx: 0, tunnelMalformed: 0, rxMalformed: 0 };
 
   constructor(private readonly h: DatapathHandlers) {
     this.poller = new Poller((ready) => {
@@ -55,7 +55,7 @@ export class UserspaceDatapath implements Datapath {
       // Drain what is there now, a few batches at most, so one busy port cannot starve the rest.
       // Output is flushed after each batch: queued frames may still be views of its buffers.
       for (let i = 0; i < 8; i++) {
-        const n = p.sock.receive((f) => h.frame(p.portId, f));
+        const n = p.sock.receive((f) => h.frame(p.portId, f), () => this.counters.rxMalformed++);
         this.counters.rxFrames += n;
         total += n;
         if (n === 0) break;

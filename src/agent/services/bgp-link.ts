@@ -7,7 +7,7 @@
  */
 import { ipToInt } from '../../model/net.ts';
 import { readU32 as readIp } from '../../packets/bytes.ts';
-import { offloadsOff, run, tryRun } from './host-commands.ts';
+import { run, tryRun } from './host-commands.ts';
 import type { FrameOut } from './metadata-link.ts';
 
 const BGP = 179;
@@ -41,8 +41,6 @@ export class BgpLink {
     await run('ip', ['-n', ns, 'link', 'set', nsIf, 'name', 'uplink0']);
     await run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'address', mac]);
     await tryRun('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
-    await offloadsOff('uplink0', ns);
-    await offloadsOff(hostIf);
     await run('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'uplink0']);
     await run('ip', ['-n', ns, 'link', 'set', 'uplink0', 'up']);
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);

@@ -1,4 +1,4 @@
-/** The host commands the agent's services plumb their interfaces with (iproute2, sysctl, ethtool). */
+/** The host commands the agent's services plumb their interfaces with (iproute2, sysctl). */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -16,11 +16,3 @@ export async function tryRun(cmd: string, args: string[]): Promise<void> {
   }
 }
 
-/**
- * Frames of this interface cross userspace: no offloads that leave checksums to hardware. Without
- * ethtool the kernel may leave them unfilled and the far end drops those frames.
- */
-export function offloadsOff(ifname: string, ns?: string): Promise<void> {
-  const ethtool = ['ethtool', '-K', ifname, 'tx', 'off', 'tso', 'off', 'gso', 'off'];
-  return ns ? tryRun('ip', ['netns', 'exec', ns, ...ethtool]) : tryRun(ethtool[0]!, ethtool.slice(1));
-}

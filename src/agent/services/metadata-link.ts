@@ -12,7 +12,7 @@ import { macFromString, readU32 as readIp } from '../../packets/bytes.ts';
 import { ARP_REQUEST, ETH_ARP, ETH_IPV4, type Ethernet } from '../../packets/types.ts';
 import { arpReply } from '../../simulation/replies.ts';
 import { applyRewrites } from '../rewrite.ts';
-import { offloadsOff, run, tryRun } from './host-commands.ts';
+import { run, tryRun } from './host-commands.ts';
 
 export const METADATA_IP = ipToInt(METADATA_ADDRESS);
 /** The datapath port id of the kernel side. */
@@ -51,7 +51,6 @@ export class MetadataLink {
     await run('ip', ['link', 'add', KERNEL_IF, 'type', 'veth', 'peer', 'name', DATAPATH_IF]);
     for (const ifname of [KERNEL_IF, DATAPATH_IF]) {
       await run('sysctl', ['-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
-      await offloadsOff(ifname);
       await run('ip', ['link', 'set', ifname, 'up']);
     }
     await run('ip', ['addr', 'add', `${intToIp(METADATA_IP)}/16`, 'dev', KERNEL_IF]);
