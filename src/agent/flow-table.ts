@@ -50,6 +50,8 @@ export class FlowTable {
   private readonly byTag = new Map<string, Set<Flow>>();
   private readonly exact = new ExactMatchCache<Flow>();
   readonly stats: FlowTableStats = { flows: 0, hits: 0, misses: 0, invalidated: 0, expired: 0, evicted: 0 };
+  /** Told of every flow that leaves the table, whatever the reason (the kernel's copies go too). */
+  onRemove: (flow: Flow) => void = () => undefined;
 
   /** The cap on flows (agent.datapath.max_flow_count); lowering it evicts on the next install. */
   constructor(public maxFlows = 100_000) {}
@@ -109,6 +111,7 @@ export class FlowTable {
 
   private remove(flow: Flow): void {
     if (!this.flows.delete(flow)) return;
+    this.onRemove(flow);
     const list = this.byMask.get(flow.mask);
     if (list) {
       const i = list.indexOf(flow);

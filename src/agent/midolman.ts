@@ -16,7 +16,9 @@ import { NullDatapath } from './datapath/null-datapath.ts';
 import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
-import { tunnelMtu } from './tunnel-mtu.ts';
+import { tunnelMtu, underlays } from './tunnel-mtu.ts';
+import { BpfPrograms } from './datapath/bpf-programs.ts';
+import { KernelFlows } from './kernel-flows.ts';
 import { LinkMonitor } from './link-monitor.ts';
 import { HOST_STATS, type HostStats } from '../model/state-keys.ts';
 import { PacketWorkflow, type PortLocator } from './packet-workflow.ts';
@@ -31,13 +33,16 @@ import { TopologyCache } from './topology-cache.ts';
 
 const USAGE = `usage: midolman [--cluster URL,... | --config /etc/midolman/midolman.conf] [--host-id-file PATH] [--tunnel-port 6677]
                 [--binding-socket PATH] [--host-name NAME] [--state-dir /run/midolman]
-                [--credentials FILE] [--datapath userspace|none] [--device-idle SECONDS]
+                [--credentials FILE] [--datapath userspace|none] [--device-idle SECONDS] [--flow-idle SECONDS]
                 [--watchdog SECONDS] [--metrics-port 7300] [--metrics-address 127.0.0.1]
                 [--log-level TRACE|DEBUG|INFO|WARN|ERROR]
 --credentials: the host's own login for a cluster with authentication (username= and password=
 lines, or token=; default /etc/midolman/credentials when it exists).
 Without --cluster (or MIDONET_CLUSTER_URL), the cluster is found through ZooKeeper as midolman.conf's
-[zookeeper] zookeeper_hosts names it.`;
+[zookeeper] zookeeper_hosts names it.
+--flow-idle: a flow unused this long is removed (60 s). Flow hits are forwarded by a kernel fast
+path (tc eBPF, built with clang at install) where the kernel takes it; mn-conf
+agent.datapath.fast_path = false forwards everything in userspace.`;
 
 class AgentError extends Error {}
 
@@ -99,6 +104,7 @@ export async function main(argv: string[]): Promise<void> {
       datapath: { type: 'string', default: 'userspace' },
       credentials: { type: 'string', default: process.env.MIDOLMAN_CREDENTIALS },
       'device-idle': { type: 'string', default: '120' },
+      'flow-idle': { type: 'string', default: '60' },
       watchdog: { type: 'string', default: '10' },
       'metrics-port': { type: 'string', default: '7300' },
       'metrics-address': { type: 'string', default: '127.0.0.1' },
@@ -117,6 +123,8 @@ export async function main(argv: string[]): Promise<void> {
   if (values.datapath !== 'userspace' && values.datapath !== 'none') throw new AgentError(`bad --datapath ${values.datapath}: userspace or none`);
   const deviceIdleMs = Number(values['device-idle']) * 1000;
   if (!(deviceIdleMs > 0)) throw new AgentError(`bad --device-idle ${values['device-idle']}`);
+  const flowIdleMs = Number(values['flow-idle']) * 1000;
+  if (!(flowIdleMs > 0)) throw new AgentError(`bad --flow-idle ${values['flow-idle']}`);
   const virtual = values.datapath === 'none';
   const watchdogMs = Number(values.watchdog) * 1000;
   if (!(watchdogMs > 0)) throw new AgentError(`bad --watchdog ${values.watchdog}`);
@@ -219,11 +227,52 @@ export async function main(argv: string[]): Promise<void> {
   });
   const metrics = new AgentMetrics();
   workflow = new PacketWorkflow(cache, dp, locator, {
-    flowIdleMs: 60_000, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort, natBlocks, observe: (s) => metrics.simulation.observe(s),
+    flowIdleMs, flowHardMs: 300_000, maxFlows: 100_000, tunnelPort, natBlocks, observe: (s) => metrics.simulation.observe(s),
   });
   const w = workflow;
+
+  /**
+   * The kernel fast path (tc eBPF) for flow hits, on unless mn-conf's agent.datapath.fast_path
+   * says otherwise and where the kernel takes the programs; userspace does everything else.
+   */
+  let programs: BpfPrograms | null = null;
+  let kernel: KernelFlows | null = null;
+  let fastPathRefused: string | null = null;
+  const fastPath = (on: boolean): void => {
+    if (!userspace) return;
+    if (on && !programs && fastPathRefused === null) {
+      try {
+        programs = BpfPrograms.load();
+      } catch (err) {
+        fastPathRefused = (err as Error).message;
+        logger.warn({ reason: fastPathRefused }, 'datapath: kernel fast path unavailable, forwarding in userspace');
+        return;
+      }
+      kernel = new KernelFlows(programs, (id) => userspace.ifindexOf(id), locator, tunnelPort);
+      const k = kernel;
+      userspace.portGone = (ifindex) => k.portGone(ifindex);
+      userspace.useFastPath(programs);
+      w.useKernel(kernel);
+      logger.info('datapath: kernel fast path (tc eBPF) for flow hits, userspace for first packets and the rest');
+      // The ports' tunnel keys and the underlay go to the kernel with the next reconcile: now.
+      setImmediate(() => void reconcile().catch(failed('reconcile')));
+    } else if (!on && programs) {
+      w.useKernel(null);
+      userspace.useFastPath(null);
+      programs.close();
+      programs = kernel = null;
+      logger.info('datapath: kernel fast path turned off (agent.datapath.fast_path), forwarding in userspace');
+    }
+  };
+  fastPath(true);
+  metrics.gauge('midonet_agent_fast_path_enabled', 'Whether flow hits are forwarded by the kernel (tc eBPF).', () => (programs ? 1 : 0));
+  metrics.gauge('midonet_agent_fast_path_flows', 'Flow entries in the kernel.', () => kernel?.size ?? 0);
+  const fastCount = (what: 'local' | 'encap' | 'decap' | 'error') => () => programs?.counters()[what] ?? 0;
+  metrics.counter('midonet_agent_fast_path_packets_total', 'Packets the kernel fast path handled, by what it did.', {
+    local: fastCount('local'), encap: fastCount('encap'), decap: fastCount('decap'), error: fastCount('error'),
+  }, 'action');
   metrics.gauge('midonet_agent_flows', 'Flows installed.', () => w.flows.stats.flows);
-  metrics.counter('midonet_agent_flow_lookups_total', 'Flow table lookups, by result.', { hit: () => w.counters.flowHits, miss: () => w.counters.simulations }, 'result');
+  metrics.counter('midonet_agent_flow_lookups_total', 'Flow table lookups, by result (kernel_hit: forwarded by the fast path).', { hit: () => w.counters.flowHits, miss: () => w.counters.simulations, kernel_hit: () => w.counters.kernelHits }, 'result');
   metrics.counter('midonet_agent_flows_invalidated_total', 'Flows removed by a topology or state change.', () => w.flows.stats.invalidated);
   metrics.counter('midonet_agent_flows_expired_total', 'Flows removed by their idle or hard timeout.', () => w.flows.stats.expired);
   metrics.counter('midonet_agent_simulations_total', 'Packets simulated.', () => w.counters.simulations);
@@ -285,6 +334,7 @@ export async function main(argv: string[]): Promise<void> {
       const p = mine.get(id);
       if (!p || !present.has(p.interfaceName!)) {
         dp.removePort(id);
+        cache.unpublishPort(id);
         logger.info({ port: id }, 'port unbound');
         client.deleteState(T.Port, id, 'active');
         workflow.flows.invalidate(`d:${id}`);
@@ -312,6 +362,15 @@ export async function main(argv: string[]): Promise<void> {
         }
       }
       if (dp.hasPort(p.id)) byKey.set(p.tunnelKey, p.id);
+    }
+    if (kernel && userspace) {
+      const targets = new Map<number, number>();
+      for (const [key, id] of byKey) {
+        const i = userspace.ifindexOf(id);
+        if (i !== null) targets.set(key, i);
+      }
+      kernel.setTunnelTargets(targets, peers);
+      userspace.setUnderlays(underlays(cache.tunnelZones(), hostId, ifaces).filter((u) => u.encap === 'vxlan').map((u) => u.iface.name));
     }
     await bgp.sync();
   }
@@ -397,6 +456,7 @@ export async function main(argv: string[]): Promise<void> {
     if (c) {
       config = c;
       applyAgentConfig(c, workflow);
+      fastPath(c['agent.datapath.fast_path'] !== false);
       const level = values['log-level'] === undefined ? levelOf(c['agent.loggers.root']) : null;
       if (level) setLogLevel(level);
       bgp.configure(c);
@@ -452,7 +512,7 @@ export async function main(argv: string[]): Promise<void> {
       failed('periodic work')(err);
     }
   }, 1000);
-  logger.info({ host: hostId, name: values['host-name'], cluster: clusters, datapath: virtual ? 'none' : 'userspace', vxlanPort: virtual ? null : tunnelPort, gre: gre }, 'midolman started');
+  logger.info({ host: hostId, name: values['host-name'], cluster: clusters, datapath: virtual ? 'none' : programs ? 'kernel fast path + userspace' : 'userspace', vxlanPort: virtual ? null : tunnelPort, gre: gre }, 'midolman started');
 
   /** SIGTERM/SIGINT: speakers and proxies stopped, the session closed (its keys go), the datapath closed; within 2 s whatever happens. */
   const stop = async () => {

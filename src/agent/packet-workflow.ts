@@ -10,6 +10,7 @@ import { DEFAULT_SIM_CONFIG, SimState, type NatBlockAllocator, type SimConfig } 
 import type { Rewrites } from '../simulation/flow-match.ts';
 import type { Datapath } from './datapath/datapath.ts';
 import { FlowTable, type Flow } from './flow-table.ts';
+import type { KernelFlows } from './kernel-flows.ts';
 import { RawHeaderCache } from './raw-header-cache.ts';
 import { exportState, FLOW_STATE_VNI, importState, type StateEntry } from './flow-state.ts';
 import { decodeMultiPort, encodeMultiPort, MULTI_PORT_VNI } from './multi-port.ts';
@@ -65,8 +66,10 @@ export class PacketWorkflow {
   private readonly raw: RawHeaderCache;
   readonly counters = {
     malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0,
-    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0, tunnelForeign: 0,
+    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0, tunnelForeign: 0, kernelHits: 0,
   };
+  /** The kernel fast path, when in use: flows the raw-header cache takes are offered to it. */
+  private kernel: KernelFlows | null = null;
   private readonly parked = new Map<string, { port: string; bytes: Uint8Array }[]>();
   /** Packets waiting for a device to arrive (NotYet), by the device's type/id. */
   private readonly waiting = new Map<string, { again: (now: number) => void; since: number }[]>();
@@ -83,8 +86,13 @@ export class PacketWorkflow {
     // A copy of its own: mn-conf changes are applied to it while the agent runs.
     this.state = new SimState({ ...(opts.sim ?? DEFAULT_SIM_CONFIG) }, opts.natBlocks);
     this.flows = new FlowTable(opts.maxFlows);
+    this.flows.onRemove = (f) => this.kernel?.removed(f);
     this.raw = new RawHeaderCache(opts.maxFlows);
-    this.state.events.macLearned = (bridge, vlan, mac) => this.flows.invalidate(macTagOf(bridge, vlan, mac));
+    this.state.events.macLearned = (bridge, vlan, mac, port) => {
+      this.flows.invalidate(macTagOf(bridge, vlan, mac));
+      // Other hosts send to this MAC straight away instead of flooding every port of the bridge.
+      if (vlan === 0 && this.where.isLocal(port)) this.cache.publishMac(bridge, mac, port);
+    };
     this.state.events.arpLearned = (router, ip) => {
       this.flows.invalidate(arpTag(router, ip));
       // Learned here from a reply: share it; learned from the cluster: it is shared already.
@@ -108,6 +116,7 @@ export class PacketWorkflow {
       if (known !== undefined) {
         if (this.flows.touch(known.flow, now)) {
           this.counters.flowHits++;
+          this.kernel?.offer(key, portId, bytes, known.flow);
           this.deliver(known.flow.actions.outputs[0]!.portId, this.raw.apply(known, bytes));
           return;
         }
@@ -123,7 +132,10 @@ export class PacketWorkflow {
     const flow = this.flows.lookup(match, now);
     if (flow) {
       this.counters.flowHits++;
-      if (key !== null) this.raw.remember(key, flow);
+      if (key !== null) {
+        this.raw.remember(key, flow);
+        this.kernel?.offer(key, portId, bytes, flow);
+      }
       this.execute(flow.actions.outputs, parsed.value, bytes);
       return;
     }
@@ -350,6 +362,13 @@ export class PacketWorkflow {
   /** The overlay's UDP port changed (agent.datapath.vxlan_overlay_udp_port): tunnels go there from now on. */
   setTunnelPort(port: number): void {
     this.opts.tunnelPort = port;
+    this.kernel?.setTunnelPort(port);
+  }
+
+  /** Starts (or, with null, stops) offering flows to the kernel; the old one's entries go. */
+  useKernel(kernel: KernelFlows | null): void {
+    this.kernel?.clear();
+    this.kernel = kernel;
   }
 
   /** A device arrived: the packets that waited for it go through again. */
@@ -372,6 +391,13 @@ export class PacketWorkflow {
 
   /** Periodic work: flow expiry, flow-state expiry, packets that waited too long for topology. */
   tick(now = Date.now()): void {
+    // Frames the kernel forwarded count as hits first: their flows are in use.
+    this.kernel?.sync(now, (flow, packets) => {
+      if (!this.flows.touch(flow, now)) return false;
+      flow.packets += packets - 1;
+      this.counters.kernelHits += packets;
+      return true;
+    });
     this.flows.expire(now);
     this.state.sweep(now);
     for (const [k, q] of this.waiting) {

@@ -29,6 +29,22 @@ function writeMac(b: Uint8Array, at: number, mac: number): void {
   b[at + 5] = mac & 0xff;
 }
 
+/**
+ * What patching header bytes must do for a flow with one output: its MAC and TTL rewrites (null:
+ * none); undefined when the flow does more (several outputs, NAT) and frames need the parsed path.
+ */
+export function patchOf(flow: Flow): Rewrites | null | undefined {
+  const outputs = flow.actions.outputs;
+  if (outputs.length !== 1) return undefined;
+  const r = outputs[0]!.rewrites;
+  let patch: Rewrites | null = null;
+  for (const k in r) {
+    if (!PATCHABLE.has(k)) return undefined;
+    patch = r;
+  }
+  return patch;
+}
+
 export class RawHeaderCache {
   private readonly entries = new Map<string, RawEntry>();
   private readonly ports = new Map<string, number>();
@@ -92,14 +108,8 @@ export class RawHeaderCache {
 
   /** Remembers a flow for frames with this key, if it has one output and a patch can do its rewrites. */
   remember(key: string, flow: Flow): void {
-    const outputs = flow.actions.outputs;
-    if (outputs.length !== 1) return;
-    const r = outputs[0]!.rewrites;
-    let patch: Rewrites | null = null;
-    for (const k in r) {
-      if (!PATCHABLE.has(k)) return;
-      patch = r;
-    }
+    const patch = patchOf(flow);
+    if (patch === undefined) return;
     // Entries of dead flows are dropped as they are met; a full cache starts again.
     if (this.entries.size >= this.capacity) this.entries.clear();
     this.entries.set(key, { flow, patch });

@@ -1,7 +1,9 @@
 import type { TopologyMessage } from '../model/topology-protocol.ts';
 import { isIpv4, isMac } from '../model/net.ts';
 import { NT } from '../model/neutron.ts';
-import { readLearnedRoute } from '../model/state-keys.ts';
+import { macTableKey, readLearnedRoute } from '../model/state-keys.ts';
+import { macFromString, macToString } from '../packets/bytes.ts';
+import { macTagOf } from '../simulation/bridge.ts';
 import { hasShape } from '../model/shapes.ts';
 import { T, type Host, type Network, type Port, type Route, type Router, type TunnelZone } from '../model/types.ts';
 import { NotYet } from '../simulation/context.ts';
@@ -58,6 +60,8 @@ export class TopologyCache implements TopologySource {
   private readonly arpTables = new Map<string, Map<string, string>>();
   /** Bridges' MAC tables of the untagged VLAN (state keys `mac_table/0/<mac>_<port>`, Neutron's ports). */
   private readonly macTables = new Map<string, Map<string, MacEntry>>();
+  /** MACs this host put in bridges' MAC tables: `bridge|mac` -> the local port. */
+  private readonly publishedMacs = new Map<string, string>();
   /** Routes agents learned for each router (state keys `learned_routes/<name>` of a Router). */
   private readonly learned = new Map<string, Map<string, Route>>();
   readonly topology = new VirtualTopology(this);
@@ -252,7 +256,10 @@ export class TopologyCache implements TopologySource {
         this.counters.badValues++;
         return;
       }
-      this.putEntry(this.macTables, T.Network, id, entry, value === null ? null : { vlan: 0, mac, port });
+      this.putEntry(this.macTables, T.Network, id, entry, value === null ? null : { vlan: 0, mac, port }, [macTagOf(id, 0, macFromString(mac))]);
+      // Learned on another port (a VM moved): the entry this host published for it is stale.
+      const mine = this.publishedMacs.get(`${id}|${mac}`);
+      if (value !== null && mine !== undefined && mine !== port) this.unpublishMac(id, mac, mine);
     } else if (type === T.Router && name.startsWith('learned_routes/')) {
       if (!this.objects.get(key(T.Router, id))) return;
       const route = value === null ? null : readLearnedRoute(id, value);
@@ -265,13 +272,14 @@ export class TopologyCache implements TopologySource {
   }
 
   /** One entry of a device's state table (a bridge's ARP table, a router's learned routes); null removes it. */
-  private putEntry<V>(tables: Map<string, Map<string, V>>, type: string, device: string, name: string, value: V | null): void {
+  /** A table entry changed: the device is compiled again, and the flows that used the entry (by default, all of the device's) go. */
+  private putEntry<V>(tables: Map<string, Map<string, V>>, type: string, device: string, name: string, value: V | null, tags = [`d:${device}`]): void {
     let table = tables.get(device);
     if (!table) tables.set(device, (table = new Map()));
     if (value === null) table.delete(name);
     else table.set(name, value);
     this.topology.evict(type, device);
-    this.events.changed([`d:${device}`], 'state', null, null);
+    this.events.changed(tags, 'state', null, null);
   }
 
   /** Forgets the compiled devices built from an object that changed (or was dropped). */
@@ -339,6 +347,34 @@ export class TopologyCache implements TopologySource {
   /** Publishes an ARP entry this agent learned, for the other agents routing through the router. */
   publishArp(router: string, ip: number, mac: number): void {
     this.client.setState(T.Router, router, `arp_table/${ip}`, String(mac));
+  }
+
+  /**
+   * A MAC learned on a local port of a bridge goes into the bridge's MAC table, as MidoNet's
+   * agents share theirs: the entry is this host's session's, so it goes when the host does.
+   */
+  publishMac(bridge: string, mac: number, port: string): void {
+    const m = macToString(mac);
+    const was = this.publishedMacs.get(`${bridge}|${m}`);
+    // Already there (Neutron's ports are written by the cluster): nothing to add, nothing to own.
+    if (was === port || this.macTables.get(bridge)?.has(`${m}_${port}`)) return;
+    if (was !== undefined) this.unpublishMac(bridge, m, was);
+    this.publishedMacs.set(`${bridge}|${m}`, port);
+    this.client.setState(T.Network, bridge, macTableKey(bridge, 0, m, port).key, '');
+  }
+
+  private unpublishMac(bridge: string, mac: string, port: string): void {
+    this.publishedMacs.delete(`${bridge}|${mac}`);
+    this.client.deleteState(T.Network, bridge, macTableKey(bridge, 0, mac, port).key);
+  }
+
+  /** A port left this host: the MACs learned on it are no longer behind it. */
+  unpublishPort(port: string): void {
+    for (const [k, p] of [...this.publishedMacs]) {
+      if (p !== port) continue;
+      const [bridge, mac] = k.split('|') as [string, string];
+      this.unpublishMac(bridge, mac, port);
+    }
   }
 
   get<X>(type: string, id: string): X | undefined {

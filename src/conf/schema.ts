@@ -19,6 +19,7 @@ export const SCHEMA: Record<string, SchemaEntry> = {
   'cluster.translators.nat.dynamic_port_end': { value: 65535, description: 'Last port of the dynamic SNAT range Neutron routers use.' },
   'cluster.compat_2012.anonymous_user': { value: '', description: 'With authentication on, the user that calls without credentials to the 2012 API at /midolmanj-mgmt (CloudStack\'s plugin sends none) act as; empty refuses them. Read at start.' },
   'cluster.topology_api.enabled': { value: true, description: 'Serve the topology stream agents follow.' },
+  'agent.datapath.fast_path': { value: true, description: 'Forward flow hits in the kernel (tc eBPF programs on ports and the underlay) where it takes them; false: everything in userspace (applied at run time).' },
   'agent.midolman.dhcp_mtu': { value: 1500, description: 'Interface MTU offered by DHCP when the subnet sets none.' },
   'agent.midolman.enable_bridge_arp': { value: true, description: 'Bridges answer ARP for addresses in their ARP tables.' },
   'agent.midolman.bgp_keepalive': { value: '60s', description: 'BGP keepalive interval, unless the peer sets its own.' },

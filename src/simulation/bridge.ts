@@ -65,7 +65,7 @@ export function processBridge(ctx: PacketContext, inPort: SimPort): Outcome {
   const learned = ctx.state.macs.learn(b.id, vlan, m.ethSrc, inPort.id, ctx.now, ctx.now + ctx.state.config.macExpiryMs);
   if (learned !== 'same') {
     if (learned === 'moved') ctx.state.count('mac_moves');
-    ctx.state.events.macLearned?.(b.id, vlan, m.ethSrc);
+    ctx.state.events.macLearned?.(b.id, vlan, m.ethSrc, inPort.id);
   }
 
   if (m.etherType === ETH_ARP && m.arpOp === ARP_REQUEST) {

@@ -83,7 +83,7 @@ interface ArpEntry extends Expiring {
 
 /** Table changes the agent reacts to: flows to invalidate, parked packets to release. */
 export interface StateEvents {
-  macLearned?(bridge: string, vlan: number, mac: number): void;
+  macLearned?(bridge: string, vlan: number, mac: number, port: string): void;
   arpLearned?(router: string, ip: number): void;
 }
 

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bind, Lab, metrics, nsExec, plug, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
+import { HASH_SEND, HASH_SERVER } from '../helpers/traffic.ts';
 
 const route = (dst: string, len: number, port: string) => ({ type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: dst, dstNetworkLength: len, nextHopPort: port, weight: 100 });
 
@@ -10,11 +11,6 @@ const route = (dst: string, len: number, port: string) => ({ type: 'Normal', src
 const ECHO_SERVER = (port: number) => `require('net').createServer((s) => s.pipe(s)).listen(${port})`;
 const SEND = (host: string, port: number, bytes: number) =>
   `const s = require('net').connect(${port}, '${host}'); let n = 0; s.on('data', (d) => { n += d.length; if (n >= ${bytes}) { console.log(n); s.destroy(); } }); s.on('error', (e) => { console.error(e.message); process.exit(1); }); s.write(Buffer.alloc(${bytes}, 7));`;
-/** Prints the length and SHA-256 of one connection's bytes; sends random bytes and prints the same of them. */
-const HASH_SERVER = (port: number) =>
-  `const h = require('crypto').createHash('sha256'); let n = 0; const srv = require('net').createServer((s) => { s.on('data', (d) => { n += d.length; h.update(d); }); s.on('end', () => { console.log(n, h.digest('hex')); s.end(); srv.close(); }); }).listen(${port})`;
-const HASH_SEND = (host: string, port: number, mib: number) =>
-  `const c = require('crypto'); const h = c.createHash('sha256'); const s = require('net').connect(${port}, '${host}'); let left = ${mib}; const more = () => { while (left > 0) { const b = c.randomBytes(1 << 20); h.update(b); left--; if (!s.write(b)) return s.once('drain', more); } s.end(); console.log(${mib} * (1 << 20), h.digest('hex')); }; s.on('connect', more); s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
 /** Sends a line every 100 ms for `ms`, prints how many came back. */
 const CHATTER = (host: string, port: number, ms: number) =>
   `const s = require('net').connect(${port}, '${host}'); let got = 0; s.on('data', (d) => (got += d.length)); s.on('error', (e) => { console.error(e.message); process.exit(1); }); s.on('connect', () => { const t = setInterval(() => s.write('ping\\n'), 100); setTimeout(() => { clearInterval(t); setTimeout(() => { console.log(got); s.destroy(); }, 300); }, ${ms}); });`;

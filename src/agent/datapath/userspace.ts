@@ -1,6 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
+import type { BpfPrograms } from './bpf-programs.ts';
 import { GreSocket } from './gre.ts';
 import { PacketSocket } from './packet-socket.ts';
+import { sys } from './libc.ts';
 
 /** How long to keep polling sockets in the main thread after the last frame, and at most (ms). */
 const SPIN_MS = 0.2;
@@ -19,7 +21,12 @@ export class UserspaceDatapath implements Datapath {
   private readonly poller: Poller;
   private udp: Socket | null = null;
   private gre: GreSocket | null = null;
-  readonly counters = { rxFrames: 0, txFrames: 0, txDropped: 0, tunnelRx: 0, tunnelTx: 0, tunnelMalformed: 0, rxMalformed: 0 };
+  readonly counters = { rxFrames: 0, txFrames: 0, txDropped: 0, tunnelRx: 0, tunnelTx: 0, tunnelMalformed: 0, rxMalformed: 0, fastPathAttachFailed: 0 };
+  /** The kernel fast path, when loaded: its programs hang on every port and on the underlay. */
+  private fast: BpfPrograms | null = null;
+  private readonly underlays = new Set<number>();
+  /** Told when a port's interface leaves the datapath (kernel entries naming it must go). */
+  portGone: (ifindex: number) => void = () => undefined;
 
   constructor(private readonly h: DatapathHandlers) {
     this.poller = new Poller((ready) => {
@@ -119,6 +126,7 @@ export class UserspaceDatapath implements Datapath {
     this.byPort.set(portId, sock);
     this.byFd.set(sock.fd, { portId, sock });
     this.watchAll();
+    if (this.fast) this.attachFast(this.fast, sock);
   }
 
   removePort(portId: string): void {
@@ -127,7 +135,55 @@ export class UserspaceDatapath implements Datapath {
     this.byPort.delete(portId);
     this.byFd.delete(sock.fd);
     this.watchAll();
+    this.fast?.detachPort(sock.ifindex, sock.fd);
+    this.portGone(sock.ifindex);
     sock.close();
+  }
+
+  /** The interface index of a bound port, for kernel flows. */
+  ifindexOf(portId: string): number | null {
+    return this.byPort.get(portId)?.ifindex ?? null;
+  }
+
+  /** A port that cannot take the programs keeps working through userspace alone. */
+  private attachFast(fast: BpfPrograms, sock: PacketSocket): void {
+    try {
+      fast.attachPort(sock.ifindex, sock.fd);
+    } catch {
+      fast.detachPort(sock.ifindex, sock.fd);
+      this.counters.fastPathAttachFailed++;
+    }
+  }
+
+  /** Hands every port (and the underlay) to the kernel fast path, or takes them back (null). */
+  useFastPath(fast: BpfPrograms | null): void {
+    if (fast === this.fast) return;
+    if (this.fast) {
+      for (const sock of this.byPort.values()) this.fast.detachPort(sock.ifindex, sock.fd);
+      for (const i of this.underlays) this.fast.detach(i);
+      this.underlays.clear();
+    }
+    this.fast = fast;
+    if (fast) for (const sock of this.byPort.values()) this.attachFast(fast, sock);
+  }
+
+  /** The interfaces carrying this host's VXLAN: tunnelled frames for local ports are decapsulated there. */
+  setUnderlays(ifnames: readonly string[]): void {
+    const fast = this.fast;
+    if (!fast) return;
+    const now = new Set(ifnames.map((n) => sys.ifNameToIndex(n) as number).filter((i) => i > 0));
+    for (const i of this.underlays) if (!now.has(i)) fast.detach(i);
+    for (const i of now) {
+      if (this.underlays.has(i)) continue;
+      try {
+        fast.attachUnderlay(i);
+      } catch {
+        this.counters.fastPathAttachFailed++;
+        now.delete(i);
+      }
+    }
+    this.underlays.clear();
+    for (const i of now) this.underlays.add(i);
   }
 
   /**
@@ -167,6 +223,7 @@ export class UserspaceDatapath implements Datapath {
   }
 
   async close(): Promise<void> {
+    this.useFastPath(null);
     for (const id of [...this.byPort.keys()]) this.removePort(id);
     this.udp?.close();
     this.gre?.close();

@@ -94,6 +94,12 @@ export async function writeRefusal(store: Store, u: User, k: StateKey, value: st
     case `${T.Router}:arp_table`:
     case `${NAT_BLOCK_TYPE}:${head}`:
       return null;
+    case `${T.Network}:mac_table`: {
+      // mac_table/<vlan>/<mac>_<port>: MACs learned on the host's own ports of this bridge.
+      const port = rest.join('/').split('_')[1] ?? '';
+      const p = await store.tryGet<Port>(T.Port, port);
+      return p?.hostId === host && p.networkId === k.id ? null : 'MACs are learned on a port of the bridge bound to this host';
+    }
     default:
       return `a host may not write ${k.type} ${k.key}`;
   }

@@ -1,0 +1,243 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ACTION_SIZE, KEY_SIZE, type BpfPrograms } from './datapath/bpf-programs.ts';
+import type { Flow } from './flow-table.ts';
+import type { PortLocator } from './packet-workflow.ts';
+import { patchOf } from './raw-header-cache.ts';
+
+const exec = promisify(execFile);
+
+const OUT_LOCAL = 1;
+const OUT_VXLAN = 2;
+/** Outer IPv4, UDP and VXLAN headers: what the underlay carries beyond the inner frame. */
+const ENCAP = 20 + 8 + 8;
+/** Entries at most: the map holds more, but a flow fanning out to this many 5-tuples is a scan. */
+const MAX_ENTRIES = 200_000;
+const RESOLVE_EVERY_MS = 10_000;
+/** How soon a peer whose next hop was unknown is looked up again (the overlay's own packets resolve it). */
+const RETRY_MS = 100;
+
+/** How frames to one peer host leave: the underlay interface, its MAC and address, the next hop's MAC. */
+interface Underlay {
+  ifindex: number;
+  srcMac: string;
+  dstMac: string;
+  srcIp: string;
+  mtu: number;
+}
+
+interface Entry {
+  key: Buffer;
+  flow: Flow;
+  packets: number;
+  peer: string | null;
+  ports: readonly number[];
+}
+
+function writeMac(b: Buffer, at: number, mac: number | string): void {
+  const hex = typeof mac === 'number' ? mac.toString(16).padStart(12, '0') : mac.replace(/:/g, '');
+  b.write(hex, at, 6, 'hex');
+}
+
+/**
+ * The key of a frame as the kernel computes it (fp_key in fastpath.bpf.c): the raw-header cache's
+ * fields, in wire order, behind the ingress interface's index. Only called for frames that cache
+ * keyed (IPv4 without options or fragments; TCP, UDP or ICMP echo).
+ */
+function keyOf(ifindex: number, b: Uint8Array): Buffer {
+  const k = Buffer.alloc(KEY_SIZE);
+  k.writeUInt32LE(ifindex, 0);
+  k.set(b.subarray(0, 12), 4);
+  k.set(b.subarray(26, 34), 16);
+  k[24] = b[15]!;
+  k[25] = b[22]!;
+  k[26] = b[23]!;
+  k.set(b.subarray(34, 36), 28);
+  k.set(b[23] === 1 ? b.subarray(38, 40) : b.subarray(36, 38), 30);
+  return k;
+}
+
+/**
+ * The flows the kernel executes for the agent. A flow the raw-header cache takes (one output, MAC
+ * and TTL rewrites at most) to a local port or a VXLAN peer gets an entry per frame key; the
+ * entry dies with its flow (invalidation by tag, expiry, eviction: the flow table says so), and
+ * its counters, read back every tick, keep the flow alive and counted as userspace hits would.
+ */
+export class KernelFlows {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byFlow = new Map<Flow, Set<string>>();
+  /** Peers' next hops as last resolved (null: not yet known), and when. */
+  private readonly underlays = new Map<string, { u: Underlay | null; at: number }>();
+  private readonly resolving = new Set<string>();
+  private resolvedAt = 0;
+  readonly stats = { installed: 0, removed: 0 };
+
+  constructor(
+    private readonly progs: BpfPrograms,
+    private readonly ifindexOf: (portId: string) => number | null,
+    private readonly where: PortLocator,
+    private tunnelPort: number,
+  ) {
+    progs.setTunnelPort(tunnelPort);
+  }
+
+  /** A frame that took a flow through the raw-header cache: frames like it go through the kernel from now on. */
+  offer(rawKey: string, inPort: string, bytes: Uint8Array, flow: Flow): void {
+    if (this.entries.has(rawKey) || this.entries.size >= MAX_ENTRIES) return;
+    const patch = patchOf(flow);
+    const inIf = this.ifindexOf(inPort);
+    if (patch === undefined || inIf === null) return;
+    const out = flow.actions.outputs[0]!.portId;
+    const a = Buffer.alloc(ACTION_SIZE);
+    let peer: string | null = null;
+    const ports = [inIf];
+    if (this.where.isLocal(out)) {
+      const outIf = this.ifindexOf(out);
+      if (outIf === null) return;
+      a.writeUInt32LE(OUT_LOCAL, 0);
+      a.writeUInt32LE(outIf, 4);
+      ports.push(outIf);
+    } else {
+      const r = this.where.remote(out);
+      if (!r || r.encap !== 'vxlan') return;
+      const u = this.underlay(r.peer);
+      if (!u) return;
+      peer = r.peer;
+      a.writeUInt32LE(OUT_VXLAN, 0);
+      a.writeUInt32LE(u.ifindex, 4);
+      writeMac(a, 24, u.dstMac);
+      writeMac(a, 30, u.srcMac);
+      a.set(r.peer.split('.').map(Number), 40);
+      a.set(u.srcIp.split('.').map(Number), 36);
+      a.writeUInt32BE((r.vni << 8) >>> 0, 44);
+      a.writeUInt16BE(this.tunnelPort, 50);
+      a.writeUInt32LE(u.mtu - ENCAP, 52);
+    }
+    if (patch?.ethDst !== undefined) {
+      a[8] = 1;
+      writeMac(a, 12, patch.ethDst);
+    }
+    if (patch?.ethSrc !== undefined) {
+      a[9] = 1;
+      writeMac(a, 18, patch.ethSrc);
+    }
+    if (patch?.ipTtl !== undefined) {
+      a[10] = 1;
+      a[11] = patch.ipTtl;
+    }
+    const key = keyOf(inIf, bytes);
+    if (!this.progs.putFlow(key, a)) return;
+    this.entries.set(rawKey, { key, flow, packets: 0, peer, ports });
+    let keys = this.byFlow.get(flow);
+    if (!keys) this.byFlow.set(flow, (keys = new Set()));
+    keys.add(rawKey);
+    this.stats.installed++;
+  }
+
+  /** A flow left the flow table: its frames go back to the agent from the next one on. */
+  removed(flow: Flow): void {
+    const keys = this.byFlow.get(flow);
+    if (!keys) return;
+    this.byFlow.delete(flow);
+    for (const k of keys) this.drop(k);
+  }
+
+  private drop(rawKey: string): void {
+    const e = this.entries.get(rawKey);
+    if (!e) return;
+    this.entries.delete(rawKey);
+    this.byFlow.get(e.flow)?.delete(rawKey);
+    this.progs.deleteFlow(e.key);
+    this.stats.removed++;
+  }
+
+  /** Removes every entry that is true of `test` (a port gone, a peer moved). */
+  private dropWhere(test: (e: Entry) => boolean): void {
+    for (const [k, e] of [...this.entries]) if (test(e)) this.drop(k);
+  }
+
+  /** Entries into or out of this interface go: its index may be reused by another. */
+  portGone(ifindex: number): void {
+    this.dropWhere((e) => e.ports.includes(ifindex));
+  }
+
+  /**
+   * Reads the kernel's counters: packets it forwarded count as hits of their flows (`touch`
+   * says whether the flow is still there). Also re-resolves peers' next hops now and then.
+   */
+  sync(now: number, touch: (flow: Flow, packets: number) => boolean): void {
+    for (const [k, e] of this.entries) {
+      const c = this.progs.readFlow(e.key);
+      if (!c) {
+        this.drop(k);
+        continue;
+      }
+      if (c.packets > e.packets) {
+        const fresh = c.packets - e.packets;
+        e.packets = c.packets;
+        if (!touch(e.flow, fresh)) this.drop(k);
+      }
+    }
+    if (now - this.resolvedAt >= RESOLVE_EVERY_MS) {
+      this.resolvedAt = now;
+      for (const peer of this.underlays.keys()) this.resolve(peer);
+    }
+  }
+
+  setTunnelPort(port: number): void {
+    this.tunnelPort = port;
+    this.progs.setTunnelPort(port);
+    this.dropWhere((e) => e.peer !== null);
+  }
+
+  /** The local ports' tunnel keys, and the hosts allowed to send to them (decapsulated in the kernel). */
+  setTunnelTargets(byKey: Map<number, number>, peers: ReadonlySet<string>): void {
+    this.progs.setTunnelPorts(byKey);
+    this.progs.setPeers(peers);
+    for (const p of peers) if (!this.underlays.has(p)) this.resolve(p);
+  }
+
+  private underlay(peer: string): Underlay | null {
+    const known = this.underlays.get(peer);
+    if (!known || (known.u === null && Date.now() - known.at >= RETRY_MS)) this.resolve(peer);
+    return known?.u ?? null;
+  }
+
+  /** Finds how to reach a peer without blocking the datapath; entries to it go if that changed. */
+  private resolve(peer: string): void {
+    if (this.resolving.has(peer)) return;
+    this.resolving.add(peer);
+    void underlayTo(peer)
+      .catch(() => null)
+      .then((u) => {
+        const was = this.underlays.get(peer)?.u;
+        this.underlays.set(peer, { u, at: Date.now() });
+        if (was && JSON.stringify(was) !== JSON.stringify(u)) this.dropWhere((e) => e.peer === peer);
+      })
+      .finally(() => this.resolving.delete(peer));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Every entry goes (the fast path is being turned off or closed). */
+  clear(): void {
+    this.dropWhere(() => true);
+  }
+}
+
+/**
+ * The route to a peer's underlay address and the next hop's MAC, as the kernel knows them; null
+ * while the next hop is unresolved (the userspace path's own packets make the kernel ask).
+ */
+async function underlayTo(peer: string): Promise<Underlay | null> {
+  const [route] = JSON.parse((await exec('ip', ['-json', 'route', 'get', peer])).stdout) as { dev: string; gateway?: string; prefsrc?: string }[];
+  if (!route?.prefsrc) return null;
+  const via = route.gateway ?? peer;
+  const [neigh] = JSON.parse((await exec('ip', ['-json', 'neigh', 'show', 'to', via, 'dev', route.dev])).stdout) as { lladdr?: string; state?: string[] }[];
+  if (!neigh?.lladdr || neigh.state?.includes('FAILED')) return null;
+  const [link] = JSON.parse((await exec('ip', ['-json', 'link', 'show', 'dev', route.dev])).stdout) as { ifindex: number; address: string; mtu: number }[];
+  if (!link) return null;
+  return { ifindex: link.ifindex, srcMac: link.address, dstMac: neigh.lladdr, srcIp: route.prefsrc, mtu: link.mtu };
+}
