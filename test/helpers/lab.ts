@@ -249,9 +249,10 @@ export async function prometheus(host: LabHost): Promise<string> {
   return r.stdout;
 }
 
-export async function tunnelZone(lab: Lab, type: 'vxlan' | 'gre' = 'vxlan'): Promise<string> {
+/** A tunnel zone of the given hosts (all the lab's by default). */
+export async function tunnelZone(lab: Lab, type: 'vxlan' | 'gre' = 'vxlan', hosts: readonly LabHost[] = lab.hosts): Promise<string> {
   const tz = await lab.create('/tunnel_zones', { name: 'tz', type });
-  for (const h of lab.hosts) {
+  for (const h of hosts) {
     const r = await fetch(`${lab.api}/tunnel_zones/${tz}/hosts`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.org.midonet.TunnelZoneHost-v1+json' },
