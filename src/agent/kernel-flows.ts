@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { ACTION_SIZE, KEY_SIZE, type BpfPrograms } from './datapath/bpf-programs.ts';
 import type { Flow } from './flow-table.ts';
 import type { PortLocator } from './packet-workflow.ts';
-import { patchOf } from './raw-header-cache.ts';
+import { rewritesWithin } from './raw-header-cache.ts';
 
 const exec = promisify(execFile);
 
@@ -14,6 +14,12 @@ const ENCAP = 20 + 8 + 8;
 /** Entries at most: the map holds more, but a flow fanning out to this many 5-tuples is a scan. */
 const MAX_ENTRIES = 200_000;
 const RESOLVE_EVERY_MS = 10_000;
+const NAT_SADDR = 1;
+const NAT_DADDR = 2;
+const NAT_SPORT = 4;
+const NAT_DPORT = 8;
+/** The rewrites the kernel makes: MACs, TTL, and NAT's addresses and TCP/UDP ports. */
+const KERNEL_REWRITES = new Set(['ethSrc', 'ethDst', 'ipTtl', 'ipSrc', 'ipDst', 'srcPort', 'dstPort']);
 /** How soon a peer whose next hop was unknown is looked up again (the overlay's own packets resolve it). */
 const RETRY_MS = 100;
 
@@ -44,6 +50,7 @@ function writeMac(b: Buffer, at: number, mac: number | string): void {
  * fields, in wire order, behind the ingress interface's index. Only called for frames that cache
  * keyed (IPv4 without options or fragments; TCP, UDP or ICMP echo).
  */
+
 function keyOf(ifindex: number, b: Uint8Array): Buffer {
   const k = Buffer.alloc(KEY_SIZE);
   k.writeUInt32LE(ifindex, 0);
@@ -58,8 +65,8 @@ function keyOf(ifindex: number, b: Uint8Array): Buffer {
 }
 
 /**
- * The flows the kernel executes for the agent. A flow the raw-header cache takes (one output, MAC
- * and TTL rewrites at most) to a local port or a VXLAN peer gets an entry per frame key; the
+ * The flows the kernel executes for the agent. A flow with one output to a local port or a VXLAN
+ * peer, rewriting MACs, TTL or NAT's addresses and ports at most, gets an entry per frame key; the
  * entry dies with its flow (invalidation by tag, expiry, eviction: the flow table says so), and
  * its counters, read back every tick, keep the flow alive and counted as userspace hits would.
  */
@@ -84,9 +91,12 @@ export class KernelFlows {
   /** A frame that took a flow through the raw-header cache: frames like it go through the kernel from now on. */
   offer(rawKey: string, inPort: string, bytes: Uint8Array, flow: Flow): void {
     if (this.entries.has(rawKey) || this.entries.size >= MAX_ENTRIES) return;
-    const patch = patchOf(flow);
+    const patch = rewritesWithin(flow, KERNEL_REWRITES);
     const inIf = this.ifindexOf(inPort);
     if (patch === undefined || inIf === null) return;
+    // Ports are rewritten with TCP's and UDP's checksums only.
+    const proto = bytes[23];
+    if ((patch?.srcPort !== undefined || patch?.dstPort !== undefined) && proto !== 6 && proto !== 17) return;
     const out = flow.actions.outputs[0]!.portId;
     const a = Buffer.alloc(ACTION_SIZE);
     let peer: string | null = null;
@@ -124,6 +134,22 @@ export class KernelFlows {
     if (patch?.ipTtl !== undefined) {
       a[10] = 1;
       a[11] = patch.ipTtl;
+    }
+    if (patch?.ipSrc !== undefined) {
+      a[56] |= NAT_SADDR;
+      a.writeUInt32BE(patch.ipSrc >>> 0, 60);
+    }
+    if (patch?.ipDst !== undefined) {
+      a[56] |= NAT_DADDR;
+      a.writeUInt32BE(patch.ipDst >>> 0, 64);
+    }
+    if (patch?.srcPort !== undefined) {
+      a[56] |= NAT_SPORT;
+      a.writeUInt16BE(patch.srcPort, 68);
+    }
+    if (patch?.dstPort !== undefined) {
+      a[56] |= NAT_DPORT;
+      a.writeUInt16BE(patch.dstPort, 70);
     }
     const key = keyOf(inIf, bytes);
     if (!this.progs.putFlow(key, a)) return;

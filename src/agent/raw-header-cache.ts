@@ -30,16 +30,16 @@ function writeMac(b: Uint8Array, at: number, mac: number): void {
 }
 
 /**
- * What patching header bytes must do for a flow with one output: its MAC and TTL rewrites (null:
- * none); undefined when the flow does more (several outputs, NAT) and frames need the parsed path.
+ * The rewrites of a flow with one output when they are all `allowed` (null: none); undefined when
+ * the flow does more (several outputs, other rewrites).
  */
-export function patchOf(flow: Flow): Rewrites | null | undefined {
+export function rewritesWithin(flow: Flow, allowed: ReadonlySet<string>): Rewrites | null | undefined {
   const outputs = flow.actions.outputs;
   if (outputs.length !== 1) return undefined;
   const r = outputs[0]!.rewrites;
   let patch: Rewrites | null = null;
   for (const k in r) {
-    if (!PATCHABLE.has(k)) return undefined;
+    if (!allowed.has(k)) return undefined;
     patch = r;
   }
   return patch;
@@ -108,7 +108,7 @@ export class RawHeaderCache {
 
   /** Remembers a flow for frames with this key, if it has one output and a patch can do its rewrites. */
   remember(key: string, flow: Flow): void {
-    const patch = patchOf(flow);
+    const patch = rewritesWithin(flow, PATCHABLE);
     if (patch === undefined) return;
     // Entries of dead flows are dropped as they are met; a full cache starts again.
     if (this.entries.size >= this.capacity) this.entries.clear();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab, nsExec, plug, prometheus, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
+import { bind, Lab, nsExec, plug, prometheus, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
 import { HASH_SEND, HASH_SERVER } from '../helpers/traffic.ts';
 
 /** One sample of an agent's Prometheus metric (labels as written, e.g. `{action="encap"}`). */
@@ -22,6 +22,7 @@ describe('the kernel fast path (tc eBPF)', { timeout: 300_000 }, () => {
   let vmB: LabVm;
   let vmC: LabVm;
   let vmD: LabVm;
+  let vmX: LabVm;
   let portB: string;
   let portC: string;
 
@@ -40,6 +41,18 @@ describe('the kernel fast path (tc eBPF)', { timeout: 300_000 }, () => {
       assert.equal((await lab.call('POST', `/ports/${rp}/link`, { peerId: bp })).status, 201);
       await lab.create(`/routers/${router}/routes`, { type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: addr.replace(/1$/, '0'), dstNetworkLength: 24, nextHopPort: rp, weight: 100 });
     }
+    // An uplink with source NAT to 100.77.0.1, and "the outside" (vmX) behind it on the other host.
+    const uplink = await lab.create(`/routers/${router}/ports`, { type: 'Router', portAddress: '100.77.0.1', networkLength: 24 });
+    await lab.create(`/routers/${router}/routes`, { type: 'Normal', srcNetworkAddr: '0.0.0.0', srcNetworkLength: 0, dstNetworkAddr: '100.77.0.0', dstNetworkLength: 24, nextHopPort: uplink, weight: 100 });
+    const pre = await lab.create('/chains', { name: 'fp-pre' });
+    const post = await lab.create('/chains', { name: 'fp-post' });
+    await lab.create(`/chains/${pre}/rules`, { type: 'rev_snat', flowAction: 'accept', nwDstAddress: '100.77.0.1', nwDstLength: 32, position: 1 });
+    await lab.create(`/chains/${post}/rules`, { type: 'snat', flowAction: 'accept', outPorts: [uplink], nwSrcAddress: '10.56.0.0', nwSrcLength: 16, natTargets: [{ addressFrom: '100.77.0.1', addressTo: '100.77.0.1', portFrom: 10000, portTo: 20000 }], position: 1 });
+    const r = (await lab.call('GET', `/routers/${router}`)).json;
+    await lab.call('PUT', `/routers/${router}`, { ...r, inboundFilterId: pre, outboundFilterId: post });
+    vmX = await lab.addVm(h2, { mac: '02:00:64:4d:00:fe', cidr: '100.77.0.254/24' });
+    await nsExec(vmX.ns, ['ip', 'link', 'set', 'eth0', 'mtu', '1450']);
+    await bind(lab, uplink, h2, vmX);
     vmA = await lab.addVm(h1, { mac: '02:00:0a:38:00:0a', cidr: '10.56.0.10/24', gateway: '10.56.0.1' });
     vmB = await lab.addVm(h1, { mac: '02:00:0a:38:00:0b', cidr: '10.56.0.11/24', gateway: '10.56.0.1' });
     vmC = await lab.addVm(h2, { mac: '02:00:0a:38:00:0c', cidr: '10.56.0.12/24', gateway: '10.56.0.1' });
@@ -89,6 +102,18 @@ describe('the kernel fast path (tc eBPF)', { timeout: 300_000 }, () => {
     assert.equal((await server).stdout.trim(), sent.stdout.trim());
     // Counted per packet the kernel handled: a super-frame of up to 64 KiB each.
     assert.ok((await fast(h1, 'encap')) - encap > 1000, 'the stream went through the kernel');
+  });
+
+  it('source-NATs a TCP stream in the kernel, addresses, ports and checksums rewritten, byte for byte', async () => {
+    const [out, back] = [await fast(h1, 'encap'), await fast(h2, 'encap')];
+    const server = nsExec(vmX.ns, ['node', '-e', `const h = require('crypto').createHash('sha256'); let n = 0; const srv = require('net').createServer((s) => { const from = s.remoteAddress; s.on('data', (d) => { n += d.length; h.update(d); }); s.on('end', () => { console.log(from, n, h.digest('hex')); s.end(); srv.close(); }); }).listen(5004, '0.0.0.0')`], 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const sent = await nsExec(vmA.ns, ['node', '-e', HASH_SEND('100.77.0.254', 5004, 20)], 60_000);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal((await server).stdout.trim(), `100.77.0.1 ${sent.stdout.trim()}`, 'the outside saw the router\'s address and every byte');
+    assert.ok((await fast(h1, 'encap')) - out > 100, 'the stream out went through the kernel');
+    assert.ok((await fast(h2, 'encap')) - back > 100, 'its ACKs came back through the kernel (reverse NAT)');
+    assert.equal(await fast(h1, 'error'), 0);
   });
 
   it('drops the next packet once a rule says so, and forwards again once the rule is gone', async () => {

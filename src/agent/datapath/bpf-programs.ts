@@ -16,7 +16,7 @@ const BPF_ANY = 0;
 
 /** sizeof(struct fp_key), sizeof(struct fp_action) in fastpath.bpf.c. */
 export const KEY_SIZE = 32;
-export const ACTION_SIZE = 80;
+export const ACTION_SIZE = 96;
 
 type Fn = (...args: unknown[]) => unknown;
 interface Libbpf {
@@ -156,7 +156,7 @@ export class BpfPrograms {
   readFlow(key: Buffer): { packets: number; bytes: number; lastNs: bigint } | null {
     const v = Buffer.alloc(ACTION_SIZE);
     if ((libbpf().lookup(this.maps.flows, key, v) as number) !== 0) return null;
-    return { packets: Number(v.readBigUInt64LE(56)), bytes: Number(v.readBigUInt64LE(64)), lastNs: v.readBigUInt64LE(72) };
+    return { packets: Number(v.readBigUInt64LE(72)), bytes: Number(v.readBigUInt64LE(80)), lastNs: v.readBigUInt64LE(88) };
   }
 
   setTunnelPort(port: number): void {

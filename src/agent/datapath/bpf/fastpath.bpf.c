@@ -3,8 +3,8 @@
  * The agent's kernel fast path. The agent stays the source of truth: it simulates first packets
  * and writes the flows the kernel can execute into `flows`; these programs only look them up.
  *
- *   vm_ingress      tc ingress of a bound port: a frame whose key is in `flows` gets its MAC and
- *                   TTL rewrites and goes out of a local port, or into VXLAN to a peer host.
+ *   vm_ingress      tc ingress of a bound port: a frame whose key is in `flows` gets its MAC, TTL
+ *                   and NAT rewrites and goes out of a local port, or into VXLAN to a peer host.
  *   tunnel_ingress  tc ingress of the underlay interface: VXLAN to the agent's port from a
  *                   tunnel-zone peer, for a key (VNI) bound here, is decapsulated and sent out of
  *                   the port.
@@ -38,6 +38,7 @@ struct fp_key {
 };
 
 enum { OUT_LOCAL = 1, OUT_VXLAN = 2 };
+enum { NAT_SADDR = 1, NAT_DADDR = 2, NAT_SPORT = 4, NAT_DPORT = 8 };
 
 struct fp_action {
 	__u32 kind;
@@ -56,6 +57,12 @@ struct fp_action {
 	__u16 udp_sport;
 	__u16 udp_dport;
 	__u32 max_len; /* the largest inner frame the underlay carries whole; 0: no limit */
+	__u8 set_nat;  /* NAT_* bits: which of the addresses and ports below replace the frame's */
+	__u8 pad[3];
+	__u32 nat_saddr;
+	__u32 nat_daddr;
+	__u16 nat_sport;
+	__u16 nat_dport;
 	__u64 packets;
 	__u64 bytes;
 	__u64 last_ns;
@@ -175,8 +182,56 @@ int port_filter(struct __sk_buff *skb)
 	return lookup(skb, &k) ? 0 : skb->len;
 }
 
+/* Replaces a 4-byte address at `at`: the IP header's checksum, and the TCP/UDP pseudo-header's. */
+static __always_inline int nat_addr(struct __sk_buff *skb, __u32 at, __u32 to, __u32 l4_csum, __u64 l4_flags)
+{
+	__u32 from;
+	if (bpf_skb_load_bytes(skb, at, &from, 4) < 0)
+		return -1;
+	if (l4_csum && bpf_l4_csum_replace(skb, l4_csum, from, to, BPF_F_PSEUDO_HDR | 4 | l4_flags) < 0)
+		return -1;
+	if (bpf_l3_csum_replace(skb, ETH_HLEN + 10, from, to, 4) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, at, &to, 4, 0);
+}
+
+static __always_inline int nat_port(struct __sk_buff *skb, __u32 at, __u16 to, __u32 l4_csum, __u64 l4_flags)
+{
+	__u16 from;
+	if (bpf_skb_load_bytes(skb, at, &from, 2) < 0)
+		return -1;
+	if (bpf_l4_csum_replace(skb, l4_csum, from, to, 2 | l4_flags) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, at, &to, 2, 0);
+}
+
+static __always_inline int nat(struct __sk_buff *skb, const struct fp_action *a)
+{
+	__u8 proto = 0;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN + 9, &proto, 1) < 0)
+		return -1;
+	/* ICMP has no pseudo-header; UDP without a checksum keeps none. */
+	__u32 l4_csum = proto == 6 ? ETH_HLEN + 20 + 16 : proto == 17 ? ETH_HLEN + 20 + 6 : 0;
+	__u64 l4_flags = proto == 17 ? BPF_F_MARK_MANGLED_0 : 0;
+	if ((a->set_nat & NAT_SADDR) && nat_addr(skb, ETH_HLEN + 12, a->nat_saddr, l4_csum, l4_flags) < 0)
+		return -1;
+	if ((a->set_nat & NAT_DADDR) && nat_addr(skb, ETH_HLEN + 16, a->nat_daddr, l4_csum, l4_flags) < 0)
+		return -1;
+	if (!(a->set_nat & (NAT_SPORT | NAT_DPORT)))
+		return 0;
+	if (!l4_csum)
+		return -1;
+	if ((a->set_nat & NAT_SPORT) && nat_port(skb, ETH_HLEN + 20, a->nat_sport, l4_csum, l4_flags) < 0)
+		return -1;
+	if ((a->set_nat & NAT_DPORT) && nat_port(skb, ETH_HLEN + 22, a->nat_dport, l4_csum, l4_flags) < 0)
+		return -1;
+	return 0;
+}
+
 static __always_inline int rewrite(struct __sk_buff *skb, const struct fp_action *a)
 {
+	if (a->set_nat && nat(skb, a) < 0)
+		return -1;
 	if (a->set_dst && bpf_skb_store_bytes(skb, 0, a->eth_dst, 6, 0) < 0)
 		return -1;
 	if (a->set_src && bpf_skb_store_bytes(skb, 6, a->eth_src, 6, 0) < 0)
