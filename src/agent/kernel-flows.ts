@@ -9,6 +9,7 @@ const exec = promisify(execFile);
 
 const OUT_LOCAL = 1;
 const OUT_VXLAN = 2;
+const OUT_DROP = 3;
 /** Outer IPv4, UDP and VXLAN headers: what the underlay carries beyond the inner frame. */
 const ENCAP = 20 + 8 + 8;
 /** Entries at most: the map holds more, but a flow fanning out to this many 5-tuples is a scan. */
@@ -65,8 +66,8 @@ function keyOf(ifindex: number, b: Uint8Array): Buffer {
 }
 
 /**
- * The flows the kernel executes for the agent. A flow with one output to a local port or a VXLAN
- * peer, rewriting MACs, TTL or NAT's addresses and ports at most, gets an entry per frame key; the
+ * The flows the kernel executes for the agent. A drop, or a flow with one output to a local port or
+ * a VXLAN peer rewriting MACs, TTL or NAT's addresses and ports at most, gets an entry per key; the
  * entry dies with its flow (invalidation by tag, expiry, eviction: the flow table says so), and
  * its counters, read back every tick, keep the flow alive and counted as userspace hits would.
  */
@@ -91,6 +92,14 @@ export class KernelFlows {
   /** A frame that took a flow through the raw-header cache: frames like it go through the kernel from now on. */
   offer(rawKey: string, inPort: string, bytes: Uint8Array, flow: Flow): void {
     if (this.entries.has(rawKey) || this.entries.size >= MAX_ENTRIES) return;
+    if (flow.actions.outputs.length === 0) {
+      const inIf = this.ifindexOf(inPort);
+      if (inIf === null) return;
+      const a = Buffer.alloc(ACTION_SIZE);
+      a.writeUInt32LE(OUT_DROP, 0);
+      this.put(rawKey, keyOf(inIf, bytes), a, flow, null, [inIf]);
+      return;
+    }
     const patch = rewritesWithin(flow, KERNEL_REWRITES);
     const inIf = this.ifindexOf(inPort);
     if (patch === undefined || inIf === null) return;
@@ -151,8 +160,11 @@ export class KernelFlows {
       a[56] |= NAT_DPORT;
       a.writeUInt16BE(patch.dstPort, 70);
     }
-    const key = keyOf(inIf, bytes);
-    if (!this.progs.putFlow(key, a)) return;
+    this.put(rawKey, keyOf(inIf, bytes), a, flow, peer, ports);
+  }
+
+  private put(rawKey: string, key: Buffer, action: Buffer, flow: Flow, peer: string | null, ports: readonly number[]): void {
+    if (!this.progs.putFlow(key, action)) return;
     this.entries.set(rawKey, { key, flow, packets: 0, peer, ports });
     let keys = this.byFlow.get(flow);
     if (!keys) this.byFlow.set(flow, (keys = new Set()));

@@ -267,9 +267,9 @@ export async function main(argv: string[]): Promise<void> {
   fastPath(true);
   metrics.gauge('midonet_agent_fast_path_enabled', 'Whether flow hits are forwarded by the kernel (tc eBPF).', () => (programs ? 1 : 0));
   metrics.gauge('midonet_agent_fast_path_flows', 'Flow entries in the kernel.', () => kernel?.size ?? 0);
-  const fastCount = (what: 'local' | 'encap' | 'decap' | 'error') => () => programs?.counters()[what] ?? 0;
+  const fastCount = (what: 'local' | 'encap' | 'decap' | 'error' | 'drop') => () => programs?.counters()[what] ?? 0;
   metrics.counter('midonet_agent_fast_path_packets_total', 'Packets the kernel fast path handled, by what it did.', {
-    local: fastCount('local'), encap: fastCount('encap'), decap: fastCount('decap'), error: fastCount('error'),
+    local: fastCount('local'), encap: fastCount('encap'), decap: fastCount('decap'), drop: fastCount('drop'), error: fastCount('error'),
   }, 'action');
   metrics.gauge('midonet_agent_flows', 'Flows installed.', () => w.flows.stats.flows);
   metrics.counter('midonet_agent_flow_lookups_total', 'Flow table lookups, by result (kernel_hit: forwarded by the fast path).', { hit: () => w.counters.flowHits, miss: () => w.counters.simulations, kernel_hit: () => w.counters.kernelHits }, 'result');

@@ -132,10 +132,9 @@ export class PacketWorkflow {
     const flow = this.flows.lookup(match, now);
     if (flow) {
       this.counters.flowHits++;
-      if (key !== null) {
-        this.raw.remember(key, flow);
-        this.kernel?.offer(key, portId, bytes, flow);
-      }
+      // The kernel gets a 5-tuple on its third frame (a raw-cache hit) when the raw cache takes its
+      // flow, so one- and two-packet exchanges never cost a map update; NAT and drops on the second.
+      if (key !== null && !this.raw.remember(key, flow)) this.kernel?.offer(key, portId, bytes, flow);
       this.execute(flow.actions.outputs, parsed.value, bytes);
       return;
     }

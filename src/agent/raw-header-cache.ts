@@ -106,13 +106,14 @@ export class RawHeaderCache {
     this.entries.delete(key);
   }
 
-  /** Remembers a flow for frames with this key, if it has one output and a patch can do its rewrites. */
-  remember(key: string, flow: Flow): void {
+  /** Remembers a flow for frames with this key, if it has one output and a patch can do its rewrites; says whether it did. */
+  remember(key: string, flow: Flow): boolean {
     const patch = rewritesWithin(flow, PATCHABLE);
-    if (patch === undefined) return;
+    if (patch === undefined) return false;
     // Entries of dead flows are dropped as they are met; a full cache starts again.
     if (this.entries.size >= this.capacity) this.entries.clear();
     this.entries.set(key, { flow, patch });
+    return true;
   }
 
   get size(): number {

@@ -120,6 +120,7 @@ describe('the kernel fast path (tc eBPF)', { timeout: 300_000 }, () => {
     const chain = await lab.create('/chains', { name: 'fp-to-vmC' });
     const port = (await lab.call('GET', `/ports/${portC}`)).json;
     assert.equal((await lab.call('PUT', `/ports/${portC}`, { ...port, outboundFilterId: chain })).status, 204);
+    const drops = await fast(h1, 'drop');
     const pinger = nsExec(vmA.ns, ['ping', '-D', '-c', '80', '-i', '0.05', '-W', '1', '10.56.0.12'], 30_000);
     await new Promise((r) => setTimeout(r, 1000));
     const added = Date.now() / 1000;
@@ -133,6 +134,7 @@ describe('the kernel fast path (tc eBPF)', { timeout: 300_000 }, () => {
     const during = times.filter((t) => t > addedDone + 0.2 && t < removed);
     assert.deepEqual(during, [], 'no reply while the rule drops');
     assert.ok(times.some((t) => t > removed + 0.5), 'replies again once the rule is gone');
+    assert.ok((await fast(h1, 'drop')) - drops >= 5, 'the kernel dropped what the rule said while it stood');
   });
 
   it('stops forwarding to a port that goes down, and starts again when it comes up', async () => {

@@ -75,6 +75,7 @@ export interface FastPathCounters {
   encap: number;
   decap: number;
   error: number;
+  drop: number;
 }
 
 export class BpfPrograms {
@@ -201,7 +202,7 @@ export class BpfPrograms {
       for (let c = 0; c < this.cpus; c++) n += per.readBigUInt64LE(c * 8);
       return Number(n);
     };
-    return { local: sum(0), encap: sum(1), decap: sum(2), error: sum(3) };
+    return { local: sum(0), encap: sum(1), decap: sum(2), error: sum(3), drop: sum(4) };
   }
 
   close(): void {

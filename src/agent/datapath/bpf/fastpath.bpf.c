@@ -4,7 +4,8 @@
  * and writes the flows the kernel can execute into `flows`; these programs only look them up.
  *
  *   vm_ingress      tc ingress of a bound port: a frame whose key is in `flows` gets its MAC, TTL
- *                   and NAT rewrites and goes out of a local port, or into VXLAN to a peer host.
+ *                   and NAT rewrites and goes out of a local port, or into VXLAN to a peer host,
+ *                   or is dropped.
  *   tunnel_ingress  tc ingress of the underlay interface: VXLAN to the agent's port from a
  *                   tunnel-zone peer, for a key (VNI) bound here, is decapsulated and sent out of
  *                   the port.
@@ -37,7 +38,7 @@ struct fp_key {
 	__u16 l4b; /* TCP/UDP destination port; ICMP echo id */
 };
 
-enum { OUT_LOCAL = 1, OUT_VXLAN = 2 };
+enum { OUT_LOCAL = 1, OUT_VXLAN = 2, OUT_DROP = 3 };
 enum { NAT_SADDR = 1, NAT_DADDR = 2, NAT_SPORT = 4, NAT_DPORT = 8 };
 
 struct fp_action {
@@ -99,7 +100,7 @@ struct {
 	__type(value, __u32);
 } config SEC(".maps");
 
-enum { C_LOCAL, C_ENCAP, C_DECAP, C_ERROR, C_MAX };
+enum { C_LOCAL, C_ENCAP, C_DECAP, C_ERROR, C_DROP, C_MAX };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -328,6 +329,10 @@ int vm_ingress(struct __sk_buff *skb)
 	if (!a)
 		return TC_ACT_OK;
 	used(a, skb);
+	if (a->kind == OUT_DROP) {
+		count(C_DROP);
+		return TC_ACT_SHOT;
+	}
 	/* The agent did not get this frame: a failure here loses it, counted. */
 	if (rewrite(skb, a) < 0)
 		goto error;
