@@ -52,6 +52,8 @@ export class FlowTable {
   readonly stats: FlowTableStats = { flows: 0, hits: 0, misses: 0, invalidated: 0, expired: 0, evicted: 0 };
   /** Told of every flow that leaves the table, whatever the reason (the kernel's copies go too). */
   onRemove: (flow: Flow) => void = () => undefined;
+  /** When a flow was last used where the table does not see it (the kernel), ms; null: not there. */
+  usedElsewhere: (flow: Flow) => number | null = () => null;
 
   /** The cap on flows (agent.datapath.max_flow_count); lowering it evicts on the next install. */
   constructor(public maxFlows = 100_000) {}
@@ -153,6 +155,10 @@ export class FlowTable {
   expire(now: number): number {
     let n = 0;
     for (const f of [...this.flows]) {
+      if (now - f.created < f.hardMs && now - f.lastUsed >= f.idleMs) {
+        const elsewhere = this.usedElsewhere(f);
+        if (elsewhere !== null && elsewhere > f.lastUsed) f.lastUsed = elsewhere;
+      }
       if (now - f.lastUsed >= f.idleMs || now - f.created >= f.hardMs) {
         this.remove(f);
         n++;

@@ -36,7 +36,6 @@ interface Underlay {
 interface Entry {
   key: Buffer;
   flow: Flow;
-  packets: number;
   peer: string | null;
   ports: readonly number[];
 }
@@ -69,7 +68,7 @@ function keyOf(ifindex: number, b: Uint8Array): Buffer {
  * The flows the kernel executes for the agent. A drop, or a flow with one output to a local port or
  * a VXLAN peer rewriting MACs, TTL or NAT's addresses and ports at most, gets an entry per key; the
  * entry dies with its flow (invalidation by tag, expiry, eviction: the flow table says so), and
- * its counters, read back every tick, keep the flow alive and counted as userspace hits would.
+ * its last use, read back when the flow would idle out, keeps a flow the kernel still uses.
  */
 export class KernelFlows {
   private readonly entries = new Map<string, Entry>();
@@ -165,7 +164,7 @@ export class KernelFlows {
 
   private put(rawKey: string, key: Buffer, action: Buffer, flow: Flow, peer: string | null, ports: readonly number[]): void {
     if (!this.progs.putFlow(key, action)) return;
-    this.entries.set(rawKey, { key, flow, packets: 0, peer, ports });
+    this.entries.set(rawKey, { key, flow, peer, ports });
     let keys = this.byFlow.get(flow);
     if (!keys) this.byFlow.set(flow, (keys = new Set()));
     keys.add(rawKey);
@@ -200,26 +199,27 @@ export class KernelFlows {
   }
 
   /**
-   * Reads the kernel's counters: packets it forwarded count as hits of their flows (`touch`
-   * says whether the flow is still there). Also re-resolves peers' next hops now and then.
+   * When the kernel last forwarded a frame of the flow (ms, the wall clock), or null: asked only
+   * of flows about to idle out, so its cost follows expiring flows, not the flows installed.
    */
-  sync(now: number, touch: (flow: Flow, packets: number) => boolean): void {
-    for (const [k, e] of this.entries) {
-      const c = this.progs.readFlow(e.key);
-      if (!c) {
-        this.drop(k);
-        continue;
-      }
-      if (c.packets > e.packets) {
-        const fresh = c.packets - e.packets;
-        e.packets = c.packets;
-        if (!touch(e.flow, fresh)) this.drop(k);
-      }
+  lastUsed(flow: Flow): number | null {
+    const keys = this.byFlow.get(flow);
+    if (!keys) return null;
+    let last: bigint | null = null;
+    for (const k of keys) {
+      const e = this.entries.get(k);
+      const c = e ? this.progs.readFlow(e.key) : null;
+      if (c && c.packets > 0 && (last === null || c.lastNs > last)) last = c.lastNs;
     }
-    if (now - this.resolvedAt >= RESOLVE_EVERY_MS) {
-      this.resolvedAt = now;
-      for (const peer of this.underlays.keys()) this.resolve(peer);
-    }
+    // bpf_ktime_get_ns and process.hrtime both read CLOCK_MONOTONIC.
+    return last === null ? null : Date.now() - Number(process.hrtime.bigint() - last) / 1e6;
+  }
+
+  /** Periodic work: peers' next hops are looked up again now and then (a moved neighbour). */
+  tick(now: number): void {
+    if (now - this.resolvedAt < RESOLVE_EVERY_MS) return;
+    this.resolvedAt = now;
+    for (const peer of this.underlays.keys()) this.resolve(peer);
   }
 
   setTunnelPort(port: number): void {

@@ -17,7 +17,7 @@ import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
 import { tunnelMtu, underlays } from './tunnel-mtu.ts';
-import { BpfPrograms } from './datapath/bpf-programs.ts';
+import { BpfPrograms, type FastPathCounters } from './datapath/bpf-programs.ts';
 import { KernelFlows } from './kernel-flows.ts';
 import { LinkMonitor } from './link-monitor.ts';
 import { HOST_STATS, type HostStats } from '../model/state-keys.ts';
@@ -238,6 +238,8 @@ export async function main(argv: string[]): Promise<void> {
   let programs: BpfPrograms | null = null;
   let kernel: KernelFlows | null = null;
   let fastPathRefused: string | null = null;
+  /** What programs turned off had counted: the metrics are counters, they never go back. */
+  const carried: FastPathCounters = { local: 0, encap: 0, decap: 0, error: 0, drop: 0 };
   const fastPath = (on: boolean): void => {
     if (!userspace) return;
     if (on && !programs && fastPathRefused === null) {
@@ -259,6 +261,8 @@ export async function main(argv: string[]): Promise<void> {
     } else if (!on && programs) {
       w.useKernel(null);
       userspace.useFastPath(null);
+      const c = programs.counters();
+      for (const k of Object.keys(carried) as (keyof FastPathCounters)[]) carried[k] += c[k];
       programs.close();
       programs = kernel = null;
       logger.info('datapath: kernel fast path turned off (agent.datapath.fast_path), forwarding in userspace');
@@ -267,12 +271,12 @@ export async function main(argv: string[]): Promise<void> {
   fastPath(true);
   metrics.gauge('midonet_agent_fast_path_enabled', 'Whether flow hits are forwarded by the kernel (tc eBPF).', () => (programs ? 1 : 0));
   metrics.gauge('midonet_agent_fast_path_flows', 'Flow entries in the kernel.', () => kernel?.size ?? 0);
-  const fastCount = (what: 'local' | 'encap' | 'decap' | 'error' | 'drop') => () => programs?.counters()[what] ?? 0;
+  const fastCount = (what: keyof FastPathCounters) => () => carried[what] + (programs?.counters()[what] ?? 0);
   metrics.counter('midonet_agent_fast_path_packets_total', 'Packets the kernel fast path handled, by what it did.', {
     local: fastCount('local'), encap: fastCount('encap'), decap: fastCount('decap'), drop: fastCount('drop'), error: fastCount('error'),
   }, 'action');
   metrics.gauge('midonet_agent_flows', 'Flows installed.', () => w.flows.stats.flows);
-  metrics.counter('midonet_agent_flow_lookups_total', 'Flow table lookups, by result (kernel_hit: forwarded by the fast path).', { hit: () => w.counters.flowHits, miss: () => w.counters.simulations, kernel_hit: () => w.counters.kernelHits }, 'result');
+  metrics.counter('midonet_agent_flow_lookups_total', 'Flow table lookups, by result (kernel_hit: forwarded by the fast path).', { hit: () => w.counters.flowHits, miss: () => w.counters.simulations, kernel_hit: () => fastCount('local')() + fastCount('encap')() + fastCount('drop')() }, 'result');
   metrics.counter('midonet_agent_flows_invalidated_total', 'Flows removed by a topology or state change.', () => w.flows.stats.invalidated);
   metrics.counter('midonet_agent_flows_expired_total', 'Flows removed by their idle or hard timeout.', () => w.flows.stats.expired);
   metrics.counter('midonet_agent_simulations_total', 'Packets simulated.', () => w.counters.simulations);

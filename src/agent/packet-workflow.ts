@@ -66,7 +66,7 @@ export class PacketWorkflow {
   private readonly raw: RawHeaderCache;
   readonly counters = {
     malformed: 0, simulations: 0, flowHits: 0, dropped: 0, tunnelUnknownKey: 0, parked: 0, generated: 0, stateSent: 0, stateReceived: 0,
-    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0, tunnelForeign: 0, kernelHits: 0,
+    stateMalformed: 0, multiPortTx: 0, waitedForTopology: 0, topologyTimeouts: 0, tunnelForeign: 0,
   };
   /** The kernel fast path, when in use: flows the raw-header cache takes are offered to it. */
   private kernel: KernelFlows | null = null;
@@ -87,6 +87,7 @@ export class PacketWorkflow {
     this.state = new SimState({ ...(opts.sim ?? DEFAULT_SIM_CONFIG) }, opts.natBlocks);
     this.flows = new FlowTable(opts.maxFlows);
     this.flows.onRemove = (f) => this.kernel?.removed(f);
+    this.flows.usedElsewhere = (f) => this.kernel?.lastUsed(f) ?? null;
     this.raw = new RawHeaderCache(opts.maxFlows);
     this.state.events.macLearned = (bridge, vlan, mac, port) => {
       this.flows.invalidate(macTagOf(bridge, vlan, mac));
@@ -390,13 +391,7 @@ export class PacketWorkflow {
 
   /** Periodic work: flow expiry, flow-state expiry, packets that waited too long for topology. */
   tick(now = Date.now()): void {
-    // Frames the kernel forwarded count as hits first: their flows are in use.
-    this.kernel?.sync(now, (flow, packets) => {
-      if (!this.flows.touch(flow, now)) return false;
-      flow.packets += packets - 1;
-      this.counters.kernelHits += packets;
-      return true;
-    });
+    this.kernel?.tick(now);
     this.flows.expire(now);
     this.state.sweep(now);
     for (const [k, q] of this.waiting) {
