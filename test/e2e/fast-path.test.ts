@@ -174,6 +174,12 @@ describe('the kernel fast path (tc eBPF)', { timeout: 300_000 }, () => {
     await new Promise((res) => setTimeout(res, 1500));
     assert.equal(await metric(h1, 'midonet_agent_flow_lookups_total', '{result="kernel_hit"}'), hits, 'userspace forwarded everything');
     assert.equal((await nsExec(h1.ns, ['tc', 'filter', 'show', 'dev', vmA.ifname, 'ingress'])).stdout.trim(), '', 'no program left on the port');
+    // Userspace alone with the VMs' offloads: super-frames cut and checksums finished by the agent.
+    const server = nsExec(vmC.ns, ['node', '-e', HASH_SERVER(5005)], 60_000);
+    await new Promise((res) => setTimeout(res, 500));
+    const sent = await nsExec(vmA.ns, ['node', '-e', HASH_SEND('10.56.0.12', 5005, 20)], 60_000);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal((await server).stdout.trim(), sent.stdout.trim());
     await conf('agent.datapath.fast_path = true');
     await lab.until(async () => (await metric(h1, 'midonet_agent_fast_path_enabled')) === 1, 'fast path on again', 15_000);
     const local = await fast(h1, 'local');
