@@ -28,7 +28,9 @@ describe('/midonet-api/neutron (networking-midonet)', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.networks, `${'http://localhost:80/midonet-api'}/neutron/networks`);
     assert.equal(r.json.network_template, 'http://localhost:80/midonet-api/neutron/networks/{id}');
-    assert.equal(r.json.add_router_interface_template, 'http://localhost:80/midonet-api/neutron/routers/{router_id}/add_router_interface');
+    // The python client substitutes `{id}` only (MidoNet's placeholder).
+    assert.equal(r.json.add_router_interface_template, 'http://localhost:80/midonet-api/neutron/routers/{id}/add_router_interface');
+    assert.equal(r.json.remove_router_interface_template, 'http://localhost:80/midonet-api/neutron/routers/{id}/remove_router_interface');
     for (const k of ['floating_ips', 'security_group_rule_template', 'load_balancers_v2', 'pool_member_v2_template', 'bgp_speakers', 'tap_service_template', 'logging_resources']) assert.ok(r.json[k], k);
     assert.equal(typeof r.json.load_balancer.vips, 'string');
     assert.equal((await api.req('GET', '/neutron', { accept: 'application/json' })).status, 406, 'vendor types only');
@@ -107,6 +109,38 @@ describe('/midonet-api/neutron (networking-midonet)', () => {
     const dup = await api.req('POST', '/neutron/networks', { body: net, type: N('Network') });
     assert.equal(dup.status, 409);
     assert.equal((await api.req('POST', '/neutron/networks', { body: net, type: 'application/json' })).status, 406);
+    // Neutron names what it creates: a body without an id is refused, and nothing is made.
+    const before = (await api.req('GET', '/neutron/security_groups', { accept: N('SecurityGroups') })).json.length;
+    const noId = await api.req('POST', '/neutron/security_groups', { body: { name: 'anonymous', tenant_id: tenant }, type: N('SecurityGroup') });
+    assert.equal(noId.status, 400);
+    assert.match(noId.json.message, /must carry its id/);
+    assert.equal((await api.req('GET', '/neutron/security_groups', { accept: N('SecurityGroups') })).json.length, before);
+  });
+
+  it('deletes as Neutron tells: a network or subnet with ports left, an interface whose port is gone', async () => {
+    const n2 = { ...net, id: randomUUID(), name: 'doomed', subnets: [] };
+    const s2 = { ...subnet, id: randomUUID(), network_id: n2.id, cidr: '10.9.0.0/24', gateway_ip: '10.9.0.1', allocation_pools: [{ start: '10.9.0.2', end: '10.9.0.254' }], host_routes: [] };
+    const s3 = { ...s2, id: randomUUID(), cidr: '10.19.0.0/24', gateway_ip: '10.19.0.1', allocation_pools: [{ start: '10.19.0.2', end: '10.19.0.254' }] };
+    const vm = { ...vif, id: randomUUID(), network_id: n2.id, mac_address: 'fa:16:3e:aa:bb:09', fixed_ips: [{ subnet_id: s2.id, ip_address: '10.9.0.7' }, { subnet_id: s3.id, ip_address: '10.19.0.7' }], security_groups: [], allowed_address_pairs: [] };
+    assert.equal((await api.req('POST', '/neutron/networks', { body: n2, type: N('Network') })).status, 201);
+    assert.equal((await api.req('POST', '/neutron/subnets', { body: [s2, s3], type: N('Subnets') })).status, 201);
+    assert.equal((await api.req('POST', '/neutron/ports', { body: vm, type: N('Port') })).status, 201);
+    // The subnet goes; the port keeps its other address.
+    assert.equal((await api.req('DELETE', `/neutron/subnets/${s2.id}`)).status, 204);
+    const left = await api.req('GET', `/neutron/ports/${vm.id}`, { accept: N('Port') });
+    assert.deepEqual(left.json.fixed_ips, [{ subnet_id: s3.id, ip_address: '10.19.0.7' }]);
+    assert.equal((await api.req('GET', `/bridges/${n2.id}/dhcp/10.9.0.0_24`)).status, 404);
+    // Removing an interface whose port Neutron already deleted is a no-op.
+    const r2 = { ...router, id: randomUUID(), name: 'r2' };
+    assert.equal((await api.req('POST', '/neutron/routers', { body: r2, type: N('Router') })).status, 201);
+    const gone = await api.req('PUT', `/neutron/routers/${r2.id}/remove_router_interface`, { body: { id: r2.id, port_id: randomUUID(), subnet_id: s3.id }, type: N('RouterInterface') });
+    assert.equal(gone.status, 204);
+    assert.equal((await api.req('DELETE', `/neutron/routers/${r2.id}`)).status, 204);
+    // The network goes with the port still on it.
+    assert.equal((await api.req('DELETE', `/neutron/networks/${n2.id}`)).status, 204);
+    assert.equal((await api.req('GET', `/neutron/ports/${vm.id}`, { accept: N('Port') })).status, 404);
+    assert.equal((await api.req('GET', `/bridges/${n2.id}`)).status, 404);
+    assert.equal((await api.req('GET', `/ports/${vm.id}`)).status, 404);
   });
 
   it('deletes with 204, in the order Neutron does, and leaves nothing behind', async () => {

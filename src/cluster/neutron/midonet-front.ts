@@ -54,8 +54,9 @@ function rootDocument(ctx: Ctx): Record<string, unknown> {
     ...pair('subnet', 'subnets'),
     ...pair('port', 'ports'),
     ...pair('router', 'routers'),
-    add_router_interface_template: `${base}/routers/{router_id}/add_router_interface`,
-    remove_router_interface_template: `${base}/routers/{router_id}/remove_router_interface`,
+    // MidoNet's placeholder: the plugin's client substitutes `{id}` and nothing else.
+    add_router_interface_template: `${base}/routers/{id}/add_router_interface`,
+    remove_router_interface_template: `${base}/routers/{id}/remove_router_interface`,
     ...pair('floating_ip', 'floating_ips'),
     ...pair('security_group', 'security_groups'),
     ...pair('security_group_rule', 'security_group_rules'),
@@ -93,6 +94,10 @@ function collectionRoutes(c: Collection): Route[] {
     handle: async (ctx) => {
       const body = ctx.body();
       const bulk = Array.isArray(body);
+      // Neutron's database is the authority: the plugin names every object it tells us about.
+      for (const b of bulk ? body : [body]) {
+        if (b === null || typeof b !== 'object' || typeof (b as { id?: unknown }).id !== 'string') throw badRequest(`A ${c.resource} from Neutron must carry its id`);
+      }
       const made = await service(ctx).create(c.resource, bulk ? body : [body], writer(ctx));
       const first = made[0]!;
       return { ...created(bulk ? `${ctx.base}/neutron/${c.path}` : location(ctx, first.id as string), bulk ? made : first), type: bulk ? many : one };

@@ -181,6 +181,8 @@ export async function removeInterface(op: Op, routerId: string, body: Record<str
         return info(r, p);
       }
     }
+    // Neutron deleted the port before telling us: nothing is left to remove (MidoNet's no-op).
+    if (op.trusted) return { id: r.id, tenant_id: r.tenant_id, project_id: r.project_id, port_id: want.port_id ?? '', subnet_id: want.subnet_id ?? '', subnet_ids: want.subnet_id ? [want.subnet_id] : [], network_id: '' };
     throw want.port_id
       ? notFound('RouterInterfaceNotFound', `Router ${r.id} does not have an interface with id ${want.port_id}`)
       : notFound('RouterInterfaceNotFoundForSubnet', `Router ${r.id} has no interface on subnet ${want.subnet_id}`);

@@ -6,6 +6,7 @@ import { contains, defaultGateway, defaultPools, overlaps, rangeOf, type Range }
 import { DEVICE_OWNER, NT, type AllocationPool, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
 import { deleteSubnet, syncSubnet } from '../translation/subnet.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
+import { ports } from './ports.ts';
 
 function checkGateway(s: NSubnet, r: Range): void {
   if (s.gateway_ip === null) return;
@@ -86,8 +87,14 @@ export const subnets: Handler<NSubnet> = {
     return s;
   },
   async remove(op, s) {
-    if ((await users(op, s)).length > 0) {
+    const using = await users(op, s);
+    if (using.length > 0 && !op.trusted) {
       throw conflict('SubnetInUse', `Unable to complete operation on subnet ${s.id}: One or more ports have an IP allocation from this subnet.`);
+    }
+    // From the plugin's front Neutron has decided already: ports left keep their other addresses.
+    for (const p of using) {
+      const fixed_ips = p.fixed_ips.filter((f) => f.subnet_id !== s.id).map((f) => ({ subnet_id: f.subnet_id, ip_address: f.ip_address }));
+      await ports.update(op, p, { fixed_ips });
     }
     await op.t.tx.delete(NT.Subnet, s.id);
     const net = await load<NNetwork>(op, NT.Network, 'network', s.network_id);
