@@ -35,6 +35,10 @@ describe('Neutron v2.0 API', () => {
     const ip = bulk.json.ports[0].fixed_ips[0].ip_address;
     const byIp = await f.req('GET', `/v2.0/ports?fixed_ips=ip_address%3D${ip}`);
     assert.deepEqual(byIp.json.ports.map((p: { name: string }) => p.name), ['a']);
+    // ip-substring-filtering, as tempest's port list tests use it.
+    const bySubstr = await f.req('GET', `/v2.0/ports?fixed_ips=ip_address_substr%3D${ip.split('.').slice(0, 3).join('.')}.&fields=name`);
+    assert.equal(bySubstr.json.ports.length, 5);
+    assert.deepEqual((await f.req('GET', '/v2.0/ports?fixed_ips=ip_address_substr%3D192.168.')).json.ports, []);
     const owned = await f.req('GET', '/v2.0/ports?device_owner=network%3Adhcp');
     assert.deepEqual(owned.json.ports.map((p: { name: string }) => p.name), ['e']);
     const seen: string[] = [];
@@ -94,6 +98,28 @@ describe('Neutron v2.0 API', () => {
     const open = await midonet(`/ports/${p.id}`);
     assert.equal(open.inboundFilterId, null);
     assert.equal((await f.midonet.req('GET', `/chains/${port.inboundFilterId}`)).status, 404, 'its chains are gone');
+  });
+
+  it("refuses what Neutron refuses: overlapping interfaces on one router, a second 'default' group", async () => {
+    const router = (await f.create('routers', 'router', { name: 'overlap' })).id;
+    const n2 = (await f.create('networks', 'network', { name: 'n2' })).id;
+    const wide = (await f.create('subnets', 'subnet', { network_id: n2, cidr: '10.0.0.0/16' })).id;
+    assert.equal((await f.req('PUT', `/v2.0/routers/${router}/add_router_interface`, { subnet_id: ids.sub })).status, 200);
+    const clash = await f.req('PUT', `/v2.0/routers/${router}/add_router_interface`, { subnet_id: wide });
+    assert.equal(clash.status, 400);
+    assert.match(clash.json.NeutronError.message, /overlaps with cidr 10\.0\.0\.0\/24/);
+    assert.equal((await f.req('PUT', `/v2.0/routers/${router}/remove_router_interface`, { subnet_id: ids.sub })).status, 200);
+    assert.equal((await f.req('PUT', `/v2.0/routers/${router}`, { router: { routes: null } })).json.router.routes.length, 0, 'routes: null is []');
+
+    const dflt = await f.req('POST', '/v2.0/security-groups', { security_group: { name: 'default' } });
+    assert.equal(dflt.status, 409);
+    assert.equal(dflt.json.NeutronError.type, 'SecurityGroupDefaultAlreadyExists');
+    const sg = (await f.create('security-groups', 'security_group', { name: 'web' })).id;
+    assert.equal((await f.req('PUT', `/v2.0/security-groups/${sg}`, { security_group: { name: 'Default' } })).status, 409);
+    const theDefault = (await f.req('GET', '/v2.0/security-groups?name=default')).json.security_groups[0];
+    const rename = await f.req('PUT', `/v2.0/security-groups/${theDefault.id}`, { security_group: { name: 'other' } });
+    assert.equal(rename.status, 409);
+    assert.equal(rename.json.NeutronError.type, 'SecurityGroupCannotUpdateDefault');
   });
 
   it('keeps routers in step: extra routes, SNAT off, gateway removed', async () => {

@@ -129,7 +129,8 @@ export const ATTRIBUTES: Record<string, Record<string, Attr>> = {
     admin_state_up: a(bool),
     // `{}` clears the gateway, as `openstack router unset --external-gateway` sends it.
     external_gateway_info: a((v) => (v !== null && typeof v === 'object' && Object.keys(v).length === 0 ? null : gatewayInfo(v))),
-    routes: a(list(route)),
+    // Neutron converts None to an empty list (convert_none_to_empty_list).
+    routes: a((v) => (v === null ? [] : list(route)(v))),
     distributed: a(bool),
     ha: a(bool),
     availability_zone_hints: postOnly(list(str)),

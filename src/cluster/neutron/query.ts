@@ -14,10 +14,15 @@ function same(stored: unknown, wanted: string): boolean {
   return String(stored) === wanted;
 }
 
-/** `fixed_ips=ip_address=10.0.0.5`, `fixed_ips=subnet_id=...`: any of the port's addresses. */
+/**
+ * `fixed_ips=ip_address=10.0.0.5`, `fixed_ips=subnet_id=...`, `fixed_ips=ip_address_substr=10.0`
+ * (ip-substring-filtering): any of the port's addresses.
+ */
 function matchesFixedIp(stored: unknown, wanted: string): boolean {
   const [k, v] = wanted.split('=', 2);
-  return Array.isArray(stored) && stored.some((f) => k !== undefined && same((f as Json)[k], v ?? ''));
+  if (!Array.isArray(stored) || k === undefined) return false;
+  if (k === 'ip_address_substr') return stored.some((f) => String((f as Json).ip_address).includes(v ?? ''));
+  return stored.some((f) => same((f as Json)[k], v ?? ''));
 }
 
 function matches(o: Json, key: string, wanted: string[]): boolean {

@@ -1,7 +1,7 @@
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { IX } from '../../../model/indexes.ts';
 import { indexKey } from '../../../nsdb/indexes.ts';
-import { contains, rangeOf } from '../ipam.ts';
+import { contains, overlaps, rangeOf } from '../ipam.ts';
 import { DEVICE_OWNER, NT, type ExternalGatewayInfo, type NFloatingIp, type NNetwork, type NPort, type NRouter, type NSubnet } from '../../../model/neutron.ts';
 import { addRouterInterface, removeRouterInterface } from '../translation/router-interface.ts';
 import { translatePort } from '../translation/port.ts';
@@ -149,9 +149,15 @@ export async function addInterface(op: Op, routerId: string, body: Record<string
   }
   const subnet = await load<NSubnet>(op, NT.Subnet, 'subnet', port.fixed_ips[0]?.subnet_id ?? want.subnet_id ?? '');
   if (!op.trusted) {
+    const range = rangeOf(subnet.cidr)!;
     for (const other of await interfacesOf(op, r.id)) {
-      if (other.id !== port.id && other.fixed_ips.some((f) => f.subnet_id === subnet.id)) {
-        throw badRequest(`Bad router request: Router already has a port on subnet ${subnet.id}.`);
+      if (other.id === port.id) continue;
+      if (other.fixed_ips.some((f) => f.subnet_id === subnet.id)) throw badRequest(`Bad router request: Router already has a port on subnet ${subnet.id}.`);
+      // One router cannot route to two subnets whose addresses overlap.
+      for (const f of other.fixed_ips) {
+        const s = await op.t.tx.tryGet<NSubnet>(NT.Subnet, f.subnet_id);
+        const r2 = s && rangeOf(s.cidr);
+        if (s && r2 && overlaps(range, r2)) throw badRequest(`Bad router request: Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${s.cidr} of subnet ${s.id}.`);
       }
     }
   }

@@ -91,6 +91,11 @@ async function newGroup(op: Op, input: Record<string, unknown>, rules: Record<st
 
 const egressAll = [{ direction: 'egress', ethertype: 'IPv4' }, { direction: 'egress', ethertype: 'IPv6' }];
 
+/** Only Neutron makes a project's `default` group (name_not_default). */
+function notDefault(input: Record<string, unknown>): void {
+  if (typeof input.name === 'string' && input.name.toLowerCase() === 'default') throw conflict('SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+}
+
 /** The project's `default` group, made as Neutron makes it the first time a port needs it. */
 export async function defaultGroup(op: Op, tenant: string): Promise<NSecurityGroup> {
   const [found] = await op.t.tx.find<NSecurityGroup>(IX.defaultSecurityGroup, indexKey(tenant));
@@ -105,11 +110,18 @@ export const securityGroups: Handler<NSecurityGroup> = {
   resource: 'security_group',
   type: NT.SecurityGroup,
   async create(op, input) {
+    if (!op.trusted) notDefault(input);
     // The plugin's front sends the rules Neutron made with the group; Neutron's own API adds them here.
     const rules = op.trusted ? given<Record<string, unknown>[]>(input, 'security_group_rules', []) : egressAll;
     return newGroup(op, input, rules);
   },
-  update: (op, old, input) => storeUpdate(op, NT.SecurityGroup, old, input, ['security_group_rules'], translateSecurityGroup),
+  update: (op, old, input) => {
+    if (!op.trusted && 'name' in input) {
+      if (old.name === 'default') throw conflict('SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
+      notDefault(input);
+    }
+    return storeUpdate(op, NT.SecurityGroup, old, input, ['security_group_rules'], translateSecurityGroup);
+  },
   async remove(op, sg) {
     const users = await op.t.tx.lookup(IX.portsBySecurityGroup, indexKey(sg.id));
     if (users.length > 0) throw conflict('SecurityGroupInUse', `Security Group ${sg.id} in use.`);
