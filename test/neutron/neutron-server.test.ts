@@ -1,0 +1,111 @@
+/**
+ * Real OpenStack networking in front of the cluster: Debian's neutron-server (Zed) with the
+ * vendored networking-midonet (victoria) and our compat patch, driven by the real `openstack`
+ * CLI (integrations/openstack/env.sh), checked through the MidoNet API.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ClusterProcess, freePort } from '../helpers/cluster.ts';
+
+const exec = promisify(execFile);
+const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
+
+describe('neutron-server with networking-midonet against the cluster', { timeout: 300_000 }, () => {
+  let cluster: ClusterProcess;
+  let dir: string;
+  let endpoint: string;
+  /** `openstack ...` as an operator runs it against neutron-server; JSON for what prints objects. */
+  const os = async (...args: string[]): Promise<any> => {
+    const env = { ...process.env, OS_AUTH_TYPE: 'none', OS_ENDPOINT: endpoint, HOME: dir };
+    const json = ['create', 'show', 'list'].some((v) => args.includes(v)) ? ['-f', 'json'] : [];
+    const { stdout } = await exec('openstack', [...args, ...json], { env });
+    return json.length > 0 ? JSON.parse(stdout) : stdout;
+  };
+  const midonet = async (path: string): Promise<any> => {
+    const r = await fetch(`${cluster.url}${path}`, { headers: { accept: '*/*' } });
+    assert.equal(r.status, 200, `GET ${path}`);
+    return r.json();
+  };
+  const ids: Record<string, string> = {};
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'neutron-server-'));
+    cluster = await ClusterProcess.start(['--data-dir', join(dir, 'nsdb'), '--neutron-port', 'off']);
+    const port = await freePort();
+    const { stdout } = await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { timeout: 120_000 });
+    assert.match(stdout, /OS_ENDPOINT=/);
+    endpoint = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await exec(ENV_SH, ['down', join(dir, 'openstack')]).catch(() => undefined);
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds a tenant: networks, subnets, a router by subnet and by port, its gateway, a security group', async () => {
+    ids.net = (await os('network', 'create', 'tenant-net')).id;
+    ids.sub = (await os('subnet', 'create', '--network', 'tenant-net', '--subnet-range', '10.62.0.0/24', 'tenant-sub')).id;
+    ids.net2 = (await os('network', 'create', 'db-net')).id;
+    ids.sub2 = (await os('subnet', 'create', '--network', 'db-net', '--subnet-range', '10.63.0.0/24', 'db-sub')).id;
+    ids.ext = (await os('network', 'create', '--external', 'public')).id;
+    ids.extSub = (await os('subnet', 'create', '--network', 'public', '--subnet-range', '203.0.113.0/24', '--no-dhcp', 'public-sub')).id;
+    ids.router = (await os('router', 'create', 'edge')).id;
+    await os('router', 'add', 'subnet', 'edge', 'tenant-sub');
+    ids.ifPort = (await os('port', 'create', '--network', 'db-net', '--fixed-ip', 'subnet=db-sub,ip-address=10.63.0.1', 'edge-db')).id;
+    await os('router', 'add', 'port', 'edge', 'edge-db');
+    await os('router', 'set', '--external-gateway', 'public', 'edge');
+    ids.sg = (await os('security', 'group', 'create', 'web')).id;
+    ids.rule = (await os('security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '22', 'web')).id;
+    ids.vm = (await os('port', 'create', '--network', 'tenant-net', '--security-group', 'web', '--host', 'compute1', 'vm1')).id;
+
+    const bridges = await midonet('/bridges');
+    assert.deepEqual(bridges.map((b: { name: string }) => b.name).sort(), ['db-net', 'public', 'tenant-net']);
+    const ports = await midonet(`/routers/${ids.router}/ports`);
+    assert.deepEqual(ports.map((p: { portAddress: string }) => p.portAddress).sort(), ['10.62.0.1', '10.63.0.1', (await os('router', 'show', 'edge')).external_gateway_info.external_fixed_ips[0].ip_address].sort());
+    const vm = await midonet(`/ports/${ids.vm}`);
+    assert.equal(vm.networkId ?? vm.deviceId, ids.net);
+    // The group reached the cluster with its rule (networking-midonet's callbacks, patched for Zed).
+    const chains = await midonet('/chains');
+    const ingress = chains.find((c: { name: string }) => c.name === `OS_SG_${ids.sg}_INGRESS`);
+    assert.ok(ingress, 'the security group has its chain');
+    const rules = await midonet(`/chains/${ingress.id}/rules`);
+    assert.ok(rules.some((r: { tpDst?: { start: number } }) => r.tpDst?.start === 22), 'and its rule');
+  });
+
+  it('sets and unsets a floating IP (the calls Zed dropped without the patch)', async () => {
+    const fip = await os('floating', 'ip', 'create', '--port', 'vm1', 'public');
+    ids.fip = fip.id;
+    const ours = (await midonet(`/neutron/floating_ips/${ids.fip}`)) as { port_id: string; floating_ip_address: string };
+    assert.equal(ours.port_id, ids.vm);
+    const router = await midonet(`/routers/${ids.router}`);
+    const pre = await midonet(`/chains/${router.inboundFilterId}/rules`);
+    assert.ok(JSON.stringify(pre).includes(fip.floating_ip_address), 'the router translates the floating IP');
+    await os('floating', 'ip', 'unset', '--port', ids.fip);
+    assert.equal(((await midonet(`/neutron/floating_ips/${ids.fip}`)) as { port_id: string | null }).port_id, null);
+  });
+
+  it('deletes everything as Neutron does, leaving only the project default group in the cluster', async () => {
+    await os('floating', 'ip', 'delete', ids.fip!);
+    await os('port', 'delete', 'vm1');
+    await os('router', 'unset', '--external-gateway', 'edge');
+    await os('router', 'remove', 'port', 'edge', 'edge-db');
+    await os('router', 'remove', 'subnet', 'edge', 'tenant-sub');
+    await os('router', 'delete', 'edge');
+    await os('security', 'group', 'delete', 'web');
+    await os('subnet', 'delete', 'tenant-sub', 'db-sub', 'public-sub');
+    await os('network', 'delete', 'tenant-net', 'db-net', 'public');
+    assert.deepEqual(await midonet('/bridges'), []);
+    assert.deepEqual(await midonet('/routers'), []);
+    assert.deepEqual(await midonet('/ports'), []);
+    const left = (await midonet('/chains')).map((c: { name: string }) => c.name);
+    assert.ok(left.every((n: string) => /^OS_SG_[0-9a-f-]+_(INGRESS|EGRESS)$/.test(n)), left.join(' '));
+    const groups = await midonet('/neutron/security_groups');
+    assert.deepEqual(groups.map((g: { name: string }) => g.name), ['default']);
+  });
+});
