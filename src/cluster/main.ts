@@ -8,6 +8,7 @@ import { clusterEndpointKey } from '../model/state-keys.ts';
 import { levelOf, log, setLogLevel } from '../conf/log.ts';
 import { openStore, type NsdbOptions } from '../nsdb/open.ts';
 import { MockAuthService, StaticAuthService } from './api/auth.ts';
+import { KeystoneAuthService, keystoneConfig } from './api/keystone-auth.ts';
 import { buildApi } from './api/server.ts';
 import { buildNeutronApi } from './neutron/v2-server.ts';
 import { attachTopologyService } from './topology-service.ts';
@@ -76,7 +77,8 @@ export async function main(argv: string[]): Promise<void> {
   const enabled = (key: string) => conf[key] !== false && conf[key] !== 'false';
   const port = Number(values.port ?? conf['cluster.rest_api.http_port'] ?? 8181);
   const host = String(values.host ?? conf['cluster.rest_api.http_host'] ?? '0.0.0.0');
-  const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file'], store) : new MockAuthService();
+  const keystone = keystoneConfig(conf);
+  const auth = values['auth-file'] ? StaticAuthService.fromFile(values['auth-file'], store) : keystone ? new KeystoneAuthService(keystone) : new MockAuthService();
   if (!values['tls-cert'] !== !values['tls-key']) throw new Error('--tls-cert and --tls-key go together');
   const tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
   const scheme = tls ? 'https' : 'http';

@@ -81,6 +81,8 @@ describe('the mn-conf schema', { timeout: 240_000 }, () => {
     'agent.openstack.metadata.shared_secret': () => assert.equal(applied.applied.metadata.secret, true),
     // Enabling it plumbs a kernel interface: the e2e test does that inside its lab's namespaces.
     'agent.openstack.metadata.enabled': () => assert.match(readFileSync(new URL('../e2e/metadata.test.ts', import.meta.url), 'utf8'), /agent\.openstack\.metadata\.enabled : true/),
+    // Each is set and its effect checked against a real Keystone by the Keystone test.
+    ...Object.fromEntries(Object.keys(SCHEMA).filter((k) => k.startsWith('cluster.auth.')).map((k) => [k, () => assert.ok(readFileSync(new URL('../security/keystone.test.ts', import.meta.url), 'utf8').includes(`${k} = `), `${k} is exercised`)])),
     // Turning it off and on again is measured on real traffic by the fast-path e2e test.
     'agent.datapath.fast_path': () => assert.match(readFileSync(new URL('../e2e/fast-path.test.ts', import.meta.url), 'utf8'), /agent\.datapath\.fast_path = false/),
     'agent.minions.binding_api.unix_socket': () => assert.equal(applied.applied.bindingSocket, join(dir, 'moved.sock')),
