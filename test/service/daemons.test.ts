@@ -93,7 +93,7 @@ describe('the cluster and an agent as services', { timeout: 90_000 }, () => {
   });
 });
 
-describe('readiness follows the NSDB', { timeout: 90_000 }, () => {
+describe('readiness follows the NSDB', { timeout: 120_000 }, () => {
   it('says not ready while ZooKeeper is gone, and ready once it is back', async () => {
     const zk = await ZooKeeperServer.start();
     const cluster = await ClusterProcess.start(['--zookeeper', zk.hosts, '--session-timeout', '30']);
@@ -111,8 +111,9 @@ describe('readiness follows the NSDB', { timeout: 90_000 }, () => {
       assert.equal(r.headers.get('retry-after'), '5');
       await zk.startProcess();
       const t1 = Date.now();
+      // ZooKeeper's JVM starts again and the client's reconnection backs off: slow on a loaded machine.
       while ((await ready()) !== 200) {
-        assert.ok(Date.now() - t1 < 20_000, 'not ready 20 s after ZooKeeper came back');
+        assert.ok(Date.now() - t1 < 45_000, 'not ready 45 s after ZooKeeper came back');
         await new Promise((r) => setTimeout(r, 200));
       }
     } finally {
