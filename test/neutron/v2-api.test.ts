@@ -116,6 +116,12 @@ describe('Neutron v2.0 API', () => {
     assert.equal(dflt.json.NeutronError.type, 'SecurityGroupDefaultAlreadyExists');
     const sg = (await f.create('security-groups', 'security_group', { name: 'web' })).id;
     assert.equal((await f.req('PUT', `/v2.0/security-groups/${sg}`, { security_group: { name: 'Default' } })).status, 409);
+    // Neutron's words for a bad port; a remote group that does not exist is not found, whatever its id looks like.
+    const badPort = await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'tcp', port_range_min: -16, port_range_max: 80 } });
+    assert.equal(badPort.status, 400);
+    assert.match(badPort.json.NeutronError.message, /^Invalid value for port -16$/);
+    assert.equal((await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', remote_group_id: 'bad_group_id' } })).status, 404);
+    assert.equal((await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', remote_group_id: '../../x' } })).status, 404);
     const theDefault = (await f.req('GET', '/v2.0/security-groups?name=default')).json.security_groups[0];
     const rename = await f.req('PUT', `/v2.0/security-groups/${theDefault.id}`, { security_group: { name: 'other' } });
     assert.equal(rename.status, 409);

@@ -46,7 +46,9 @@ describe('Neutron API policy for project members', () => {
     const nets = (await req('bob', 'GET', '/v2.0/networks')).json.networks.map((n: Json) => n.name).sort();
     assert.deepEqual(nets, ['public', 'shared']);
     assert.deepEqual((await req('bob', 'GET', '/v2.0/ports')).json.ports, []);
-    assert.deepEqual((await req('bob', 'GET', '/v2.0/security-groups')).json.security_groups, []);
+    // Only his own default group, made on first sight as Neutron makes it.
+    const bobs = (await req('bob', 'GET', '/v2.0/security-groups')).json.security_groups as { name: string; project_id: string }[];
+    assert.deepEqual(bobs.map((g) => [g.name, g.project_id]), [['default', 'tenant-b']]);
     assert.ok((await req('alice', 'GET', '/v2.0/networks')).json.networks.some((n: Json) => n.id === ids.aliceNet));
     assert.equal((await req('admin', 'GET', '/v2.0/networks')).json.networks.length, 3);
   });

@@ -43,6 +43,13 @@ const intIn = (lo: number, hi: number): Check => (v) => {
   return typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi ? n : fail(`${show(v)} is not an integer between ${lo} and ${hi}`);
 };
 const intOrNull = (lo: number, hi: number): Check => (v) => (v === null ? null : intIn(lo, hi)(v));
+/** A security group rule's port, refused in Neutron's words (SecurityGroupInvalidPortValue). */
+const rulePort: Check = (v) => {
+  if (v === null) return null;
+  const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535) return n;
+  throw badRequest(`Invalid value for port ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+};
 const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? v : fail(`${show(v)} is not in [${values.join(', ')}]`));
 const list = (each: Check): Check => (v) => (Array.isArray(v) ? v.map(each) : fail(`${show(v)} is not a list`));
 const dict = (fields: Record<string, Check>, required: string[] = []): Check => (v) => {
@@ -157,10 +164,11 @@ export const ATTRIBUTES: Record<string, Record<string, Attr>> = {
     direction: postOnly(oneOf(['ingress', 'egress']), true),
     ethertype: postOnly(oneOf(['IPv4', 'IPv6'])),
     protocol: postOnly((v) => (v === null ? null : typeof v === 'number' ? String(intIn(0, 255)(v)) : str(v))),
-    port_range_min: postOnly(intOrNull(0, 65535)),
-    port_range_max: postOnly(intOrNull(0, 65535)),
+    port_range_min: postOnly(rulePort),
+    port_range_max: postOnly(rulePort),
     remote_ip_prefix: postOnly((v) => (v === null ? null : ipOrCidr(v))),
-    remote_group_id: postOnly(uuidOrNull),
+    // Neutron does not validate it: a group that does not exist is a 404, whatever the id looks like.
+    remote_group_id: postOnly(strOrNull),
     remote_address_group_id: postOnly(uuidOrNull),
   },
 };

@@ -1,5 +1,6 @@
 import type { Store } from '../../nsdb/store.ts';
 import { T } from '../../model/types.ts';
+import { isUuid } from '../../model/net.ts';
 import { readAttributes } from './attributes.ts';
 import { NOT_FOUND } from './errors.ts';
 import { isNetworkOwned, NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type Standard } from '../../model/neutron.ts';
@@ -9,7 +10,7 @@ import { floatingIps } from './resources/floating-ips.ts';
 import { networks } from './resources/networks.ts';
 import { ports } from './resources/ports.ts';
 import { addInterface, removeInterface, routers, type RouterInterfaceInfo } from './resources/routers.ts';
-import { securityGroupRules, securityGroups } from './resources/security-groups.ts';
+import { defaultGroup, securityGroupRules, securityGroups } from './resources/security-groups.ts';
 import { subnets } from './resources/subnets.ts';
 import { Translation } from './translation/context.ts';
 
@@ -46,7 +47,8 @@ export class NeutronService {
 
   /** The object a caller asks for, within the transaction: 404 unless it may see it, 403 unless it owns it when it must. */
   private async reach(op: Op, resource: string, id: string, need: 'own' | 'see', who: Caller): Promise<Standard> {
-    const o = await op.t.tx.tryGet<Standard>(this.handler(resource).type, id);
+    // Ids are UUIDs: anything else names nothing (and never reaches the store as a key).
+    const o = isUuid(id) ? await op.t.tx.tryGet<Standard>(this.handler(resource).type, id) : null;
     checkAccess(resource, id, o as Json | null, need, who);
     if (!o) throw NOT_FOUND[resource]!(id);
     return o;
@@ -96,6 +98,10 @@ export class NeutronService {
   }
 
   async list(resource: string, who: Caller): Promise<Json[]> {
+    // As Neutron: a project that looks at its groups has its default one (made on first sight).
+    if (resource === 'security_group' && who.tenant && !('trusted' in who && who.trusted)) {
+      await this.run({ ...who, trusted: false }, async (op) => void (await defaultGroup(op, who.tenant)));
+    }
     const all = await this.store.getAll<Standard>(this.handler(resource).type);
     return this.renderAll(resource, all.filter((o) => visible(resource, o as unknown as Json, who)));
   }

@@ -2,6 +2,7 @@ import { badRequest, conflict, NOT_FOUND } from '../errors.ts';
 import { IX } from '../../../model/indexes.ts';
 import { indexKey } from '../../../nsdb/indexes.ts';
 import { NT, type NSecurityGroup, type NSecurityGroupRule } from '../../../model/neutron.ts';
+import { isUuid } from '../../../model/net.ts';
 import { deleteSecurityGroup, translateSecurityGroup } from '../translation/security-group.ts';
 import { deleteSecurityGroupRule, protocolNumber, PROTOCOLS, translateSecurityGroupRule } from '../translation/security-group-rule.ts';
 import { given, merged, standard, storeUpdate, type Handler, type Op } from './common.ts';
@@ -56,7 +57,7 @@ async function addRule(op: Op, input: Record<string, unknown>, check = true): Pr
       throw badRequest('Only remote_ip_prefix or remote_group_id may be provided.');
     }
     checkPorts(r);
-    if (r.remote_group_id && !(await op.t.tx.exists(NT.SecurityGroup, r.remote_group_id))) throw NOT_FOUND.security_group!(r.remote_group_id);
+    if (r.remote_group_id && (!isUuid(r.remote_group_id) || !(await op.t.tx.exists(NT.SecurityGroup, r.remote_group_id)))) throw NOT_FOUND.security_group!(r.remote_group_id);
     for (const id of sg.security_group_rules) {
       const other = await op.t.tx.tryGet<NSecurityGroupRule>(NT.SecurityGroupRule, id);
       if (other && SAME.every((k) => other[k] === r[k])) throw conflict('SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${other.id}.`);
