@@ -111,6 +111,13 @@ describe('Neutron v2.0 API', () => {
     assert.equal((await f.req('PUT', `/v2.0/routers/${router}/remove_router_interface`, { subnet_id: ids.sub })).status, 200);
     assert.equal((await f.req('PUT', `/v2.0/routers/${router}`, { router: { routes: null } })).json.router.routes.length, 0, 'routes: null is []');
 
+    // An external network goes with its floating IPs (their ports are the network's own), as in Neutron.
+    const ext = (await f.create('networks', 'network', { name: 'ext-gone', 'router:external': true })).id;
+    await f.create('subnets', 'subnet', { network_id: ext, cidr: '198.18.0.0/24', enable_dhcp: false });
+    const fip = (await f.create('floatingips', 'floatingip', { floating_network_id: ext })).id;
+    assert.equal((await f.req('DELETE', `/v2.0/networks/${ext}`)).status, 204);
+    assert.equal((await f.req('GET', `/v2.0/floatingips/${fip}`)).status, 404);
+
     const dflt = await f.req('POST', '/v2.0/security-groups', { security_group: { name: 'default' } });
     assert.equal(dflt.status, 409);
     assert.equal(dflt.json.NeutronError.type, 'SecurityGroupDefaultAlreadyExists');

@@ -1,7 +1,8 @@
 import { conflict, invalidInput } from '../errors.ts';
 import { IX } from '../../../model/indexes.ts';
 import { indexKey } from '../../../nsdb/indexes.ts';
-import { DEVICE_OWNER, NT, UPLINK, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
+import { DEVICE_OWNER, NT, UPLINK, type NFloatingIp, type NNetwork, type NPort, type NSubnet } from '../../../model/neutron.ts';
+import { floatingIps } from './floating-ips.ts';
 import { deleteNetwork, translateNetwork } from '../translation/network.ts';
 import { given, standard, storeUpdate, type Handler } from './common.ts';
 import { removePort } from './ports.ts';
@@ -43,10 +44,15 @@ export const networks: Handler<NNetwork> = {
   async remove(op, n) {
     const onIt = await op.t.tx.find<NPort>(IX.portsByNetwork, indexKey(n.id));
     // From the plugin's front Neutron has decided already: what is left of the network goes with it.
-    if (!op.trusted && onIt.some((p) => p.device_owner !== DEVICE_OWNER.dhcp)) {
+    // Through our own API, as Neutron: DHCP ports and floating IPs go with the network, anything else keeps it.
+    if (!op.trusted && onIt.some((p) => p.device_owner !== DEVICE_OWNER.dhcp && p.device_owner !== DEVICE_OWNER.floatingIp)) {
       throw conflict('NetworkInUse', `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network.`);
     }
-    for (const p of onIt) await removePort(op, p);
+    for (const p of onIt) {
+      const fip = p.device_owner === DEVICE_OWNER.floatingIp ? await op.t.tx.tryGet<NFloatingIp>(NT.FloatingIp, p.device_id) : null;
+      if (fip) await floatingIps.remove(op, fip);
+      else await removePort(op, p);
+    }
     for (const id of n.subnets) {
       const s = await op.t.tx.tryGet<NSubnet>(NT.Subnet, id);
       if (s) await subnets.remove(op, s);
