@@ -87,13 +87,6 @@ async function timed(ns: string, args: string[]): Promise<number> {
   return ((user ?? 0) + (sys ?? 0)) * 1e9;
 }
 
-/** The median sample by frame rate. */
-async function sampledRate(take: () => Promise<Rate>): Promise<Rate> {
-  const xs: Rate[] = [];
-  for (let i = 0; i < REPEAT; i++) xs.push(await take());
-  return [...xs].sort((x, y) => x.pps - y.pps)[Math.floor(xs.length / 2)]!;
-}
-
 function emitRate(scenario: string, r: Rate, baseline?: Rate): void {
   const extra: Record<string, number> = { machine_cpu_ns_per_frame: Math.round(r.machineNsPerFrame) };
   if (r.processNsPerFrame !== null) extra.forwarder_cpu_ns_per_frame = Math.round(r.processNsPerFrame);
@@ -141,17 +134,17 @@ async function tcpAcrossHosts(lab: Lab): Promise<void> {
   const b = await lab.addVm(t2, { mac: '02:00:00:00:78:02', cidr: '10.78.0.2/24' });
   for (const vm of [a, b]) await nsExec(vm.ns, ['ip', 'link', 'set', 'eth0', 'mtu', '1450']);
   await kernelOverlay(t1, t2, [a.ifname, b.ifname], true);
-  const kernel = await sampled(() => tcpRate(a, b, '10.78.0.2', 5201));
+  const kernel = await sampled(() => tcpRate(a, b, '10.78.0.2', 5201), (x) => x);
   emit('f_tcp_kernel_vxlan', 'throughput', kernel / 1e6, 'MB/s');
   await kernelOverlay(t1, t2, [a.ifname, b.ifname], false);
   const net = await lab.create('/bridges', { name: 'tcp' });
   await plug(lab, net, t1, a);
   await plug(lab, net, t2, b);
-  const fast = await sampled(() => tcpRate(a, b, '10.78.0.2', 5201));
+  const fast = await sampled(() => tcpRate(a, b, '10.78.0.2', 5201), (x) => x);
   emit('f_tcp_agent_fast_path', 'throughput', fast / 1e6, 'MB/s', { baseline: Math.round(kernel / 1e6), ratio: Math.round((fast / kernel) * 100) / 100 });
   await fastPath(lab, t1, false);
   await fastPath(lab, t2, false);
-  const user = await sampled(() => tcpRate(a, b, '10.78.0.2', 5201));
+  const user = await sampled(() => tcpRate(a, b, '10.78.0.2', 5201), (x) => x);
   emit('f_tcp_agent_userspace', 'throughput', user / 1e6, 'MB/s', { baseline: Math.round(kernel / 1e6), ratio: Math.round((user / kernel) * 100) / 100 });
   await fastPath(lab, t1, true);
 }
@@ -167,10 +160,11 @@ async function rtts(from: LabVm): Promise<{ first: number; cached: number }> {
 /** These machines are noisy: every figure is the median of REPEAT samples taken in this run. */
 const REPEAT = 3;
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-async function sampled(take: () => Promise<number>): Promise<number> {
-  const xs: number[] = [];
+/** The median of REPEAT samples, ordered by `by` (a number itself, a rate's frames per second). */
+async function sampled<T>(take: () => Promise<T>, by: (x: T) => number): Promise<T> {
+  const xs: T[] = [];
   for (let i = 0; i < REPEAT; i++) xs.push(await take());
-  return median(xs);
+  return [...xs].sort((x, y) => by(x) - by(y))[Math.floor(xs.length / 2)]!;
 }
 
 /** First-packet and cached round trips, each the median over REPEAT ping runs (each run new flows). */
@@ -197,14 +191,14 @@ async function main(): Promise<void> {
     await nsExec(sink.ns, ['ip', 'neigh', 'replace', '10.77.0.1', 'lladdr', gen.mac, 'dev', 'eth0']);
 
     // (a) the C forwarder, gen side -> sink side.
-    const a = await sampledRate(() => throughput(pkt, gen, sink, false, () => timed(dut.ns, ['taskset', '-c', '1', pkt, 'fwd', gen.ifname, sink.ifname, String(SECONDS + 0.5)])));
+    const a = await sampled(() => throughput(pkt, gen, sink, false, () => timed(dut.ns, ['taskset', '-c', '1', pkt, 'fwd', gen.ifname, sink.ifname, String(SECONDS + 0.5)])), (r) => r.pps);
     emitRate('a_c_forwarder', a);
 
     // (b) the Linux bridge between the same two veths.
     await nsExec(dut.ns, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
     await nsExec(dut.ns, ['ip', 'link', 'set', 'br0', 'up']);
     for (const i of [gen.ifname, sink.ifname]) await nsExec(dut.ns, ['ip', 'link', 'set', i, 'master', 'br0']);
-    const b = await sampledRate(() => throughput(pkt, gen, sink, false));
+    const b = await sampled(() => throughput(pkt, gen, sink, false), (r) => r.pps);
     emitRate('b_linux_bridge', b, a);
     const linux = await medianRtts(gen);
     emit('e_linux_bridge', 'first_packet_rtt', linux.first, 'ms');
@@ -220,12 +214,12 @@ async function main(): Promise<void> {
     const cold = await rtts(gen);
     emit('e_agent', 'first_packet_rtt_cold_start', cold.first, 'ms');
     const agentPid = dut.agent.pid!;
-    const fast = await sampledRate(() => throughput(pkt, gen, sink, false, agentPid));
+    const fast = await sampled(() => throughput(pkt, gen, sink, false, agentPid), (r) => r.pps);
     emitRate('c_agent_fast_path', fast, a);
     await fastPath(lab, dut, false);
-    const c = await sampledRate(() => throughput(pkt, gen, sink, false, agentPid));
+    const c = await sampled(() => throughput(pkt, gen, sink, false, agentPid), (r) => r.pps);
     emitRate('c_agent_flow_hit', c, a);
-    const d = await sampledRate(() => throughput(pkt, gen, sink, true, agentPid));
+    const d = await sampled(() => throughput(pkt, gen, sink, true, agentPid), (r) => r.pps);
     emit('d_agent_new_flows', 'new_flows_per_s', d.pps, 'flows/s', { forwarder_cpu_ns_per_frame: Math.round(d.processNsPerFrame ?? 0) });
     const userspace = await medianRtts(gen);
     emit('e_agent_userspace', 'first_packet_rtt', userspace.first, 'ms');
@@ -233,7 +227,7 @@ async function main(): Promise<void> {
     await fastPath(lab, dut, true);
     // With the fast path, a source port seen before (the 16-bit ports wrap within a sample) is a
     // kernel hit from its third frame on: the figure mixes new flows with the cost of offering them.
-    const dFast = await sampledRate(() => throughput(pkt, gen, sink, true, agentPid));
+    const dFast = await sampled(() => throughput(pkt, gen, sink, true, agentPid), (r) => r.pps);
     emit('d_agent_new_flows_fast_path', 'new_flows_per_s', dFast.pps, 'flows/s', { forwarder_cpu_ns_per_frame: Math.round(dFast.processNsPerFrame ?? 0) });
     // Further ping processes are new flows (new ICMP ids) through warmed-up code, as for userspace above.
     const ours = await medianRtts(gen);

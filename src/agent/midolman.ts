@@ -17,7 +17,7 @@ import { UserspaceDatapath } from './datapath/userspace.ts';
 import { DEFAULT_HOST_ID_FILE, loadHostId } from './host-id.ts';
 import { scanInterfaces } from './interfaces.ts';
 import { tunnelMtu, underlays } from './tunnel-mtu.ts';
-import { BpfPrograms, type FastPathCounters } from './datapath/bpf-programs.ts';
+import { BpfPrograms, COUNTERS, type FastPathCounters } from './datapath/bpf-programs.ts';
 import { KernelFlows } from './kernel-flows.ts';
 import { LinkMonitor } from './link-monitor.ts';
 import { HOST_STATS, type HostStats } from '../model/state-keys.ts';
@@ -261,8 +261,7 @@ export async function main(argv: string[]): Promise<void> {
     } else if (!on && programs) {
       w.useKernel(null);
       userspace.useFastPath(null);
-      const c = programs.counters();
-      for (const k of Object.keys(carried) as (keyof FastPathCounters)[]) carried[k] += c[k];
+      for (const k of COUNTERS) carried[k] += programs.counter(k);
       programs.close();
       programs = kernel = null;
       logger.info('datapath: kernel fast path turned off (agent.datapath.fast_path), forwarding in userspace');
@@ -271,7 +270,7 @@ export async function main(argv: string[]): Promise<void> {
   fastPath(true);
   metrics.gauge('midonet_agent_fast_path_enabled', 'Whether flow hits are forwarded by the kernel (tc eBPF).', () => (programs ? 1 : 0));
   metrics.gauge('midonet_agent_fast_path_flows', 'Flow entries in the kernel.', () => kernel?.size ?? 0);
-  const fastCount = (what: keyof FastPathCounters) => () => carried[what] + (programs?.counters()[what] ?? 0);
+  const fastCount = (what: keyof FastPathCounters) => () => carried[what] + (programs?.counter(what) ?? 0);
   metrics.counter('midonet_agent_fast_path_packets_total', 'Packets the kernel fast path handled, by what it did.', {
     local: fastCount('local'), encap: fastCount('encap'), decap: fastCount('decap'), drop: fastCount('drop'), error: fastCount('error'),
   }, 'action');

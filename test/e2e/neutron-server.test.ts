@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/cluster.ts';
 import { Lab, nsExec, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
+import { openstackCli } from '../helpers/openstack.ts';
 
 const exec = promisify(execFile);
 const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
@@ -27,12 +28,7 @@ describe('VMs on ports neutron-server made', { timeout: 300_000 }, () => {
   const ids: Record<string, string> = {};
   const leases: Record<string, string> = {};
 
-  const os = async (...args: string[]): Promise<any> => {
-    const env = { ...process.env, OS_AUTH_TYPE: 'none', OS_ENDPOINT: endpoint, HOME: lab.dir };
-    const json = ['create', 'show', 'list'].some((v) => args.includes(v)) ? ['-f', 'json'] : [];
-    const { stdout } = await exec('openstack', [...args, ...json], { env });
-    return json.length > 0 ? JSON.parse(stdout) : stdout;
-  };
+  const os = openstackCli(() => ({ OS_AUTH_TYPE: 'none', OS_ENDPOINT: endpoint, HOME: lab.dir }));
   /** A VM port as Nova's VIF plugging asks for it: bound to the host, the profile naming the tap. */
   async function vmPort(name: string, net: string, host: LabHost, vm: LabVm, extra: string[] = []): Promise<string> {
     const p = await os('port', 'create', '--network', net, '--mac-address', vm.mac, '--device-owner', 'compute:nova', '--host', host.name,

@@ -83,12 +83,11 @@ export class KeystoneProcess {
 
   /** As the admin: a project, a user with a password and a role in it. Returns the project id. */
   async userInProject(user: string, password: string, project: string, role: string): Promise<string> {
-    const call = (method: string, path: string, body?: unknown) => this.call(method, path, body);
-    const p = (await call('POST', '/projects', { project: { name: project, domain_id: 'default' } })).project.id as string;
-    const u = (await call('POST', '/users', { user: { name: user, password, domain_id: 'default', default_project_id: p } })).user.id as string;
-    const roles = (await call('GET', `/roles?name=${role}`)).roles as { id: string }[];
-    const r = roles[0]?.id ?? (await call('POST', '/roles', { role: { name: role } })).role.id;
-    await call('PUT', `/projects/${p}/users/${u}/roles/${r}`);
+    const p = (await this.call('POST', '/projects', { project: { name: project, domain_id: 'default' } })).project.id as string;
+    const u = (await this.call('POST', '/users', { user: { name: user, password, domain_id: 'default', default_project_id: p } })).user.id as string;
+    const roles = (await this.call('GET', `/roles?name=${role}`)).roles as { id: string }[];
+    const r = roles[0]?.id ?? (await this.call('POST', '/roles', { role: { name: role } })).role.id;
+    await this.call('PUT', `/projects/${p}/users/${u}/roles/${r}`);
     return p;
   }
 

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClusterProcess, freePort } from '../helpers/cluster.ts';
+import { midonetGetter, openstackCli } from '../helpers/openstack.ts';
 
 const exec = promisify(execFile);
 const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
@@ -20,18 +21,9 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
   let cluster: ClusterProcess;
   let dir: string;
   let endpoint: string;
-  /** `openstack ...` as an operator runs it against neutron-server; JSON for what prints objects. */
-  const os = async (...args: string[]): Promise<any> => {
-    const env = { ...process.env, OS_AUTH_TYPE: 'none', OS_ENDPOINT: endpoint, HOME: dir };
-    const json = ['create', 'show', 'list'].some((v) => args.includes(v)) ? ['-f', 'json'] : [];
-    const { stdout } = await exec('openstack', [...args, ...json], { env });
-    return json.length > 0 ? JSON.parse(stdout) : stdout;
-  };
-  const midonet = async (path: string): Promise<any> => {
-    const r = await fetch(`${cluster.url}${path}`, { headers: { accept: '*/*' } });
-    assert.equal(r.status, 200, `GET ${path}`);
-    return r.json();
-  };
+  /** `openstack ...` as an operator runs it against neutron-server. */
+  const os = openstackCli(() => ({ OS_AUTH_TYPE: 'none', OS_ENDPOINT: endpoint, HOME: dir }));
+  const midonet = midonetGetter(() => cluster.url);
   const ids: Record<string, string> = {};
 
   before(async () => {

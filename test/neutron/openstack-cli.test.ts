@@ -4,28 +4,21 @@
  * everything is deleted.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { openStore } from '../../src/nsdb/open.ts';
 import { ClusterProcess } from '../helpers/cluster.ts';
 import { everything } from '../helpers/neutron.ts';
+import { midonetGetter, openstackCli } from '../helpers/openstack.ts';
 
-const exec = promisify(execFile);
 
 describe('openstack CLI against the Neutron API', { timeout: 300_000 }, () => {
   let cluster: ClusterProcess;
   let dir: string;
   /** Runs `openstack ...` (recipe A of the reference: auth type none, the API root as endpoint). */
-  const os = async (...args: string[]): Promise<any> => {
-    const env = { ...process.env, OS_AUTH_TYPE: 'none', OS_ENDPOINT: cluster.neutronUrl, HOME: dir };
-    const json = ['create', 'show', 'list', 'set'].some((v) => args.includes(v)) && !args.includes('set') ? ['-f', 'json'] : [];
-    const { stdout } = await exec('openstack', [...args, ...json], { env });
-    return json.length > 0 ? JSON.parse(stdout) : stdout;
-  };
+  const os = openstackCli(() => ({ OS_AUTH_TYPE: 'none', OS_ENDPOINT: cluster.neutronUrl, HOME: dir }));
   const osFails = async (...args: string[]): Promise<string> => {
     try {
       await os(...args);
@@ -34,12 +27,7 @@ describe('openstack CLI against the Neutron API', { timeout: 300_000 }, () => {
     }
     throw new Error(`openstack ${args.join(' ')} succeeded`);
   };
-  const midonet = async (path: string): Promise<any> => {
-    // Any type: some MidoNet resources answer only their vendor type.
-    const r = await fetch(`${cluster.url}${path}`, { headers: { accept: '*/*' } });
-    assert.equal(r.status, 200, `GET ${path}`);
-    return r.json();
-  };
+  const midonet = midonetGetter(() => cluster.url);
   const ids: Record<string, string> = {};
 
   before(async () => {

@@ -77,6 +77,8 @@ export interface FastPathCounters {
   error: number;
   drop: number;
 }
+/** The counters map's slots, in the order of fastpath.bpf.c's C_* enum. */
+export const COUNTERS: readonly (keyof FastPathCounters)[] = ['local', 'encap', 'decap', 'error', 'drop'];
 
 export class BpfPrograms {
   private readonly cpus: number;
@@ -194,15 +196,13 @@ export class BpfPrograms {
     libbpf().update(fd, u32(key), v, BPF_ANY);
   }
 
-  counters(): FastPathCounters {
+  /** One of the programs' counters, summed over the CPUs (one map read). */
+  counter(what: keyof FastPathCounters): number {
     const per = Buffer.alloc(8 * this.cpus);
-    const sum = (i: number): number => {
-      if ((libbpf().lookup(this.maps.counters, u32(i), per) as number) !== 0) return 0;
-      let n = 0n;
-      for (let c = 0; c < this.cpus; c++) n += per.readBigUInt64LE(c * 8);
-      return Number(n);
-    };
-    return { local: sum(0), encap: sum(1), decap: sum(2), error: sum(3), drop: sum(4) };
+    if ((libbpf().lookup(this.maps.counters, u32(COUNTERS.indexOf(what)), per) as number) !== 0) return 0;
+    let n = 0n;
+    for (let c = 0; c < this.cpus; c++) n += per.readBigUInt64LE(c * 8);
+    return Number(n);
   }
 
   close(): void {
