@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # A one-machine OpenStack networking environment in front of a midonet-ts cluster: Debian's
 # neutron-server (Zed) with networking-midonet (victoria, patched for Zed) calling the cluster's
-# /midonet-api/neutron, sqlite, no message bus, no Keystone (noauth).
+# /midonet-api/neutron, sqlite, no message bus; no Keystone (noauth) unless KEYSTONE_URL is set.
 #
 #   env.sh up DIR CLUSTER_API_URL [NEUTRON_PORT]   # prints the variables for the openstack CLI
 #   env.sh down DIR
+#
+# KEYSTONE_URL (e.g. http://127.0.0.1:5000/v3): neutron-server takes Keystone tokens
+# (auth_strategy = keystone), validating them as KEYSTONE_USER / KEYSTONE_PASSWORD in project
+# KEYSTONE_PROJECT (default admin / secret / admin, domain Default).
 #
 # Needs Debian's neutron-server python3-neutron python3-venv python3-pbr python3-setuptools
 # python3-httplib2 python3-webob, and the vendored networking-midonet and python-midonetclient
@@ -32,11 +36,13 @@ up)
   (cd "$vendor/python-midonetclient/src" && pwd) > "$site/midonetclient.pth"
   rm -f "$dir/neutron.db"
   "$dir/venv/bin/python" "$here/create-schema.py" "sqlite:///$dir/neutron.db"
+  # Readers then never wait for the one writer (sqlite's default journal locks the whole file).
+  /usr/bin/python3 -c "import sqlite3; sqlite3.connect('$dir/neutron.db').execute('pragma journal_mode=wal')"
   cat > "$dir/etc/neutron.conf" <<EOF
 [DEFAULT]
 core_plugin = ml2
 service_plugins = midonet_l3
-auth_strategy = noauth
+auth_strategy = $([ -n "${KEYSTONE_URL:-}" ] && echo keystone || echo noauth)
 transport_url = fake:/
 api_workers = 1
 rpc_workers = 0
@@ -50,6 +56,16 @@ notify_nova_on_port_data_changes = false
 connection = sqlite:///$dir/neutron.db
 [oslo_concurrency]
 lock_path = $dir/lock
+[keystone_authtoken]
+www_authenticate_uri = ${KEYSTONE_URL:-}
+auth_url = ${KEYSTONE_URL:-}
+auth_type = password
+interface = public
+user_domain_name = Default
+project_domain_name = Default
+username = ${KEYSTONE_USER:-admin}
+password = ${KEYSTONE_PASSWORD:-secret}
+project_name = ${KEYSTONE_PROJECT:-admin}
 [MIDONET]
 midonet_uri = $api
 username = ${MIDONET_USERNAME:-admin}
@@ -68,7 +84,11 @@ EOF
   echo $! > "$dir/neutron-server.pid"
   for _ in $(seq 1 120); do
     if curl -sf "http://127.0.0.1:$port/" > /dev/null; then
-      echo "export OS_AUTH_TYPE=none OS_ENDPOINT=http://127.0.0.1:$port"
+      if [ -n "${KEYSTONE_URL:-}" ]; then
+        echo "export OS_AUTH_URL=$KEYSTONE_URL OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3"
+      else
+        echo "export OS_AUTH_TYPE=none OS_ENDPOINT=http://127.0.0.1:$port"
+      fi
       exit 0
     fi
     kill -0 "$(cat "$dir/neutron-server.pid")" 2>/dev/null || break

@@ -1,11 +1,14 @@
 import type { Obj } from '../nsdb/backend.ts';
 import { indexKey, type IndexDef } from '../nsdb/indexes.ts';
-import { NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule } from './neutron.ts';
+import { NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type NSubnet, type NSubnetPool } from './neutron.ts';
 import { T, type Host } from './types.ts';
 
 /** Index names, as writers and readers call them. */
 export const IX = {
   portsByNetwork: 'NeutronPort.network_id',
+  subnetsByPool: 'NeutronSubnet.subnetpool_id',
+  poolCidr: 'NeutronSubnet.pool_cidr',
+  defaultSubnetPool: 'SubnetPool.is_default',
   portsByDevice: 'NeutronPort.device_id',
   portsBySubnet: 'NeutronPort.subnet_id',
   portsBySecurityGroup: 'NeutronPort.security_group',
@@ -34,6 +37,11 @@ export const floatingIpKey = (network: string, ip: string) => indexKey(network, 
  * by the store across every writer.
  */
 export const topologyIndexes: readonly IndexDef[] = [
+  { name: IX.subnetsByPool, type: NT.Subnet, keys: (o) => present(as<NSubnet>(o).subnetpool_id) },
+  // Two writers cutting the same free prefix from a pool: one of them commits.
+  { name: IX.poolCidr, type: NT.Subnet, unique: true, keys: (o) => (as<NSubnet>(o).subnetpool_id ? [indexKey(as<NSubnet>(o).subnetpool_id!, as<NSubnet>(o).cidr)] : []) },
+  // One default pool per IP version (Neutron's own rule), whoever sets it.
+  { name: IX.defaultSubnetPool, type: NT.SubnetPool, unique: true, keys: (o) => (as<NSubnetPool>(o).is_default ? [indexKey(String(as<NSubnetPool>(o).ip_version))] : []) },
   { name: IX.portsByNetwork, type: NT.Port, keys: (o) => present(as<NPort>(o).network_id) },
   { name: IX.portsByDevice, type: NT.Port, keys: (o) => present(as<NPort>(o).device_id) },
   { name: IX.portsBySubnet, type: NT.Port, keys: (o) => present(...(as<NPort>(o).fixed_ips ?? []).map((f) => f.subnet_id)) },

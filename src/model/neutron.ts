@@ -13,6 +13,7 @@ export const NT = {
   FloatingIp: 'FloatingIp',
   SecurityGroup: 'SecurityGroup',
   SecurityGroupRule: 'SecurityGroupRule',
+  SubnetPool: 'SubnetPool',
 } as const;
 
 /** Fields every Neutron object has (standard attributes). */
@@ -70,6 +71,20 @@ export interface NSubnet extends Standard {
   subnetpool_id: string | null;
   segment_id: string | null;
   service_types: string[];
+}
+
+/** Address space subnets are cut from (subnet_allocation). */
+export interface NSubnetPool extends Standard {
+  name: string;
+  prefixes: string[];
+  ip_version: number;
+  min_prefixlen: number;
+  max_prefixlen: number;
+  default_prefixlen: number;
+  default_quota: number | null;
+  address_scope_id: string | null;
+  shared: boolean;
+  is_default: boolean;
 }
 
 export interface FixedIp {

@@ -43,6 +43,9 @@ export class KeystoneProcess {
     await manage('credential_setup', '--keystone-user', 'root', '--keystone-group', 'root');
     const v3 = `http://127.0.0.1:${port}/v3`;
     await manage('bootstrap', '--bootstrap-password', 'secret', '--bootstrap-admin-url', v3, '--bootstrap-public-url', v3, '--bootstrap-region-id', 'RegionOne');
+    // Keystone can leave a read open on one pooled connection after a refused token; in sqlite's
+    // default journal that blocks every later write ("database is locked"), in WAL it does not.
+    await exec('/usr/bin/python3', ['-c', `import sqlite3; sqlite3.connect('${dir}/keystone.db').execute('pragma journal_mode=wal')`]);
     writeFileSync(join(dir, 'serve.py'), SERVE);
     const out = openSync(join(dir, 'serve.out'), 'a');
     const proc = spawn('/usr/bin/python3', [join(dir, 'serve.py'), String(port)], { env: { ...process.env, OS_KEYSTONE_CONFIG_FILES: conf }, stdio: ['ignore', out, out] });
@@ -75,10 +78,15 @@ export class KeystoneProcess {
     return r.status === 204 ? null : r.json();
   }
 
-  /** A service in the catalog with its public endpoint, as an operator registers Neutron. */
-  async catalog(type: string, name: string, url: string): Promise<void> {
+  /** A service in the catalog with its public endpoint, as an operator registers Neutron: the endpoint's id. */
+  async catalog(type: string, name: string, url: string): Promise<string> {
     const service = (await this.call('POST', '/services', { service: { type, name } })).service.id as string;
-    await this.call('POST', '/endpoints', { endpoint: { service_id: service, interface: 'public', url, region_id: 'RegionOne' } });
+    return (await this.call('POST', '/endpoints', { endpoint: { service_id: service, interface: 'public', url, region_id: 'RegionOne' } })).endpoint.id;
+  }
+
+  /** An endpoint moved to another URL (the service now served elsewhere). */
+  async setEndpoint(id: string, url: string): Promise<void> {
+    await this.call('PATCH', `/endpoints/${id}`, { endpoint: { url } });
   }
 
   /** As the admin: a project, a user with a password and a role in it. Returns the project id. */

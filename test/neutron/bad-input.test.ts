@@ -57,7 +57,7 @@ describe('Neutron API bad input', () => {
     await refused('POST', '/v2.0/networks', { network: { admin_state_up: 'maybe' } }, 400, 'HTTPBadRequest', /Invalid input for admin_state_up/);
     await refused('POST', '/v2.0/subnets', { subnet: { network_id: ids.net, cidr: '10.5.0.0/33' } }, 400, 'HTTPBadRequest', /Invalid input for cidr/);
     await refused('POST', '/v2.0/subnets', { subnet: { network_id: ids.net, cidr: '10.5.0.1/24' } }, 400, 'HTTPBadRequest', /network address/);
-    await refused('POST', '/v2.0/subnets', { subnet: { network_id: ids.net } }, 400, 'HTTPBadRequest', /Required attribute 'cidr'/);
+    await refused('POST', '/v2.0/subnets', { subnet: { network_id: ids.net } }, 400, 'HTTPBadRequest', /a subnetpool must be specified in the absence of a cidr/);
     await refused('PUT', `/v2.0/ports/${ids.port}`, { port: { network_id: ids.ext } }, 400, 'HTTPBadRequest', /read-only attribute network_id/);
     await refused('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: randomUUID(), direction: 'sideways' } }, 400, 'HTTPBadRequest');
   });

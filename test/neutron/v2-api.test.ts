@@ -23,6 +23,9 @@ describe('Neutron v2.0 API', () => {
     assert.ok(ext.json.extensions.some((e: { alias: string }) => e.alias === 'security-group'));
     assert.equal((await f.req('GET', '/v2.0/extensions/router')).json.extension.alias, 'router');
     assert.equal((await f.req('GET', '/v2.0/extensions/tag-ports-during-bulk-creation')).status, 404);
+    // MidoNet runs no Neutron agents; its L3 service provider is itself.
+    assert.deepEqual((await f.req('GET', '/v2.0/agents')).json, { agents: [] });
+    assert.equal((await f.req('GET', '/v2.0/service-providers')).json.service_providers[0].service_type, 'L3_ROUTER_NAT');
   });
 
   it('creates in bulk, filters, projects fields and pages with markers', async () => {
@@ -39,6 +42,8 @@ describe('Neutron v2.0 API', () => {
     const bySubstr = await f.req('GET', `/v2.0/ports?fixed_ips=ip_address_substr%3D${ip.split('.').slice(0, 3).join('.')}.&fields=name`);
     assert.equal(bySubstr.json.ports.length, 5);
     assert.deepEqual((await f.req('GET', '/v2.0/ports?fixed_ips=ip_address_substr%3D192.168.')).json.ports, []);
+    // A filter on what ports do not have is ignored, as Neutron without filter-validation does.
+    assert.equal((await f.req('GET', '/v2.0/ports?invalid_filter=x&fields=id')).json.ports.length, 5);
     const owned = await f.req('GET', '/v2.0/ports?device_owner=network%3Adhcp');
     assert.deepEqual(owned.json.ports.map((p: { name: string }) => p.name), ['e']);
     const seen: string[] = [];
@@ -68,6 +73,29 @@ describe('Neutron v2.0 API', () => {
     assert.equal((await f.req('PUT', path, { tags: ['a,b'] })).status, 400);
     assert.equal((await f.req('DELETE', path)).status, 204);
     assert.deepEqual((await f.req('GET', path)).json.tags, []);
+  });
+
+  it('cuts subnets from subnet pools (subnet_allocation), the default pool too', async () => {
+    const pool = await f.create('subnetpools', 'subnetpool', { name: 'p', prefixes: ['10.80.0.5/16', '10.80.4.0/22'], default_prefixlen: 24, min_prefixlen: 20, is_default: true });
+    assert.deepEqual(pool.prefixes, ['10.80.0.0/16'], 'prefixes kept as network addresses, merged');
+    const net = (await f.create('networks', 'network', { name: 'pooled' })).id;
+    const cut = async (body: Record<string, unknown>) => f.req('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, ...body } });
+    const a = (await cut({ subnetpool_id: pool.id })).json.subnet;
+    assert.equal(a.cidr, '10.80.0.0/24');
+    assert.equal(a.subnetpool_id, pool.id);
+    assert.equal((await cut({ use_default_subnetpool: true, prefixlen: 22 })).json.subnet.cidr, '10.80.4.0/22', 'the next free /22');
+    assert.equal((await cut({ subnetpool_id: pool.id, cidr: '10.80.0.128/25' })).status, 409, 'overlaps a subnet of the pool');
+    assert.equal((await cut({ subnetpool_id: pool.id, cidr: '10.81.0.0/24' })).status, 400, 'outside the pool');
+    assert.equal((await cut({ subnetpool_id: pool.id, prefixlen: 16 })).status, 400, 'shorter than min_prefixlen');
+    assert.equal((await cut({})).status, 400, 'neither a cidr nor a pool');
+    assert.equal((await f.req('POST', '/v2.0/subnetpools', { subnetpool: { name: 'q', prefixes: ['10.90.0.0/16'], is_default: true } })).status, 400, 'one default per IP version');
+    assert.equal((await f.req('PUT', `/v2.0/subnetpools/${pool.id}`, { subnetpool: { prefixes: ['10.80.0.0/17'] } })).status, 400, 'prefixes only grow');
+    assert.deepEqual((await f.req('PUT', `/v2.0/subnetpools/${pool.id}`, { subnetpool: { prefixes: ['10.80.0.0/16', '10.99.0.0/16'] } })).json.subnetpool.prefixes, ['10.80.0.0/16', '10.99.0.0/16']);
+    assert.equal((await f.req('PUT', `/v2.0/subnetpools/${pool.id}/tags/blue`)).status, 201);
+    assert.equal((await f.req('DELETE', `/v2.0/subnetpools/${pool.id}`)).json.NeutronError.type, 'SubnetPoolInUse');
+    assert.equal((await f.req('DELETE', `/v2.0/networks/${net}`)).status, 204);
+    assert.equal((await f.req('DELETE', `/v2.0/subnetpools/${pool.id}`)).status, 204);
+    assert.equal((await f.req('GET', `/v2.0/subnetpools/${pool.id}`)).json.NeutronError.type, 'SubnetPoolNotFound');
   });
 
   it('traces from a VM port as the VM: its MAC and address by default, through anti-spoofing', async () => {
@@ -127,6 +155,11 @@ describe('Neutron v2.0 API', () => {
     const badPort = await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'tcp', port_range_min: -16, port_range_max: 80 } });
     assert.equal(badPort.status, 400);
     assert.match(badPort.json.NeutronError.message, /^Invalid value for port -16$/);
+    const icmp = async (min: number | null, max: number | null) =>
+      (await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', protocol: 'icmp', port_range_min: min, port_range_max: max } })).json.NeutronError.message;
+    assert.equal(await icmp(1, 256), 'Invalid value for ICMP code (port_range_max) 256. It must be 0 to 255.');
+    assert.equal(await icmp(300, 1), 'Invalid value for ICMP type (port_range_min) 300. It must be 0 to 255.');
+    assert.equal(await icmp(null, 6), 'ICMP code (port-range-max) 6 is provided but ICMP type (port-range-min) is missing.');
     assert.equal((await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', remote_group_id: 'bad_group_id' } })).status, 404);
     assert.equal((await f.req('POST', '/v2.0/security-group-rules', { security_group_rule: { security_group_id: sg, direction: 'ingress', remote_group_id: '../../x' } })).status, 404);
     const theDefault = (await f.req('GET', '/v2.0/security-groups?name=default')).json.security_groups[0];

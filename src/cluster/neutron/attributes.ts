@@ -100,7 +100,9 @@ export const ATTRIBUTES: Record<string, Record<string, Attr>> = {
     ...standard,
     network_id: postOnly(uuid, true),
     ip_version: postOnly(intIn(4, 6)),
-    cidr: postOnly(cidr, true),
+    // Or cut from a subnet pool: subnetpool_id (or use_default_subnetpool) and prefixlen.
+    cidr: postOnly(cidr),
+    prefixlen: postOnly(intIn(0, 32)),
     gateway_ip: a(ipOrNull),
     allocation_pools: a(list(dict({ start: ip, end: ip }, ['start', 'end']))),
     dns_nameservers: a(list(ip)),
@@ -154,6 +156,17 @@ export const ATTRIBUTES: Record<string, Record<string, Attr>> = {
     qos_policy_id: a(uuidOrNull),
     dns_name: postOnly(str),
     dns_domain: postOnly(str),
+  },
+  subnetpool: {
+    ...standard,
+    prefixes: a(list(cidr), true, true, true),
+    min_prefixlen: a(intIn(0, 32)),
+    max_prefixlen: a(intIn(0, 32)),
+    default_prefixlen: a(intIn(0, 32)),
+    default_quota: a(intOrNull(0, 2 ** 31)),
+    address_scope_id: a(uuidOrNull),
+    shared: postOnly(bool),
+    is_default: a(bool),
   },
   security_group: { ...standard, stateful: a(bool) },
   security_group_rule: {

@@ -30,6 +30,7 @@ export const NOT_FOUND: Record<string, (id: string) => NeutronError> = {
   floatingip: (id) => notFound('FloatingIPNotFound', `Floating IP ${id} could not be found`),
   security_group: (id) => notFound('SecurityGroupNotFound', `Security group ${id} does not exist`),
   security_group_rule: (id) => notFound('SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`),
+  subnetpool: (id) => notFound('SubnetPoolNotFound', `Subnet pool ${id} could not be found.`),
 };
 
 /** The body Neutron answers a fault with. */

@@ -18,12 +18,13 @@ const ADMIN_ONLY: Record<string, readonly string[]> = {
   network: ['router:external', 'shared', 'provider:network_type', 'provider:physical_network', 'provider:segmentation_id'],
   port: ['binding:host_id', 'binding:profile'],
   router: ['distributed', 'ha'],
+  subnetpool: ['shared', 'is_default'],
 };
 
 /** What a new object refers to, and whether the caller must own it or only see it. */
 const REFERENCES: Record<string, readonly [field: string, resource: string, need: 'own' | 'see'][]> = {
   port: [['network_id', 'network', 'see']],
-  subnet: [['network_id', 'network', 'own']],
+  subnet: [['network_id', 'network', 'own'], ['subnetpool_id', 'subnetpool', 'see']],
   floatingip: [['floating_network_id', 'network', 'see'], ['port_id', 'port', 'own']],
   security_group_rule: [['security_group_id', 'security_group', 'own'], ['remote_group_id', 'security_group', 'own']],
 };
@@ -32,11 +33,11 @@ const forbidden = (rule: string) => new NeutronError(403, 'PolicyNotAuthorized',
 
 export const owns = (o: Json, who: Caller): boolean => who.admin || o.tenant_id === who.tenant || o.project_id === who.tenant;
 
-/** Whether the caller may see an object: its own, or a network shared or external (and a shared network's subnets). */
+/** Whether the caller may see an object: its own, or a network shared or external (and a shared network's subnets), or a shared subnet pool. */
 export function visible(resource: string, o: Json, who: Caller): boolean {
   if (owns(o, who)) return true;
   if (resource === 'network') return o.shared === true || o['router:external'] === true;
-  if (resource === 'subnet') return o.shared === true;
+  if (resource === 'subnet' || resource === 'subnetpool') return o.shared === true;
   return false;
 }
 

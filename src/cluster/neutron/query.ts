@@ -42,9 +42,10 @@ function tagged(o: Json, q: Query): boolean {
   return (t.length === 0 || all(t)) && (ta.length === 0 || any(ta)) && (nt.length === 0 || !all(nt)) && (nta.length === 0 || !any(nta));
 }
 
+/** A filter on what the resource does not have is ignored, as Neutron does without filter-validation. */
 export function filter(items: Json[], q: Query): Json[] {
   const filters = Object.entries(q).filter(([k]) => !RESERVED.has(k)).map(([k, v]) => [k, values(v)] as const);
-  return items.filter((o) => filters.every(([k, w]) => matches(o, k, w)) && tagged(o, q));
+  return items.filter((o) => filters.every(([k, w]) => !(k in o) || matches(o, k, w)) && tagged(o, q));
 }
 
 export function project(o: Json, q: Query): Json {

@@ -11,11 +11,12 @@ import { networks } from './resources/networks.ts';
 import { ports } from './resources/ports.ts';
 import { addInterface, removeInterface, routers, type RouterInterfaceInfo } from './resources/routers.ts';
 import { defaultGroup, securityGroupRules, securityGroups } from './resources/security-groups.ts';
+import { subnetPools } from './resources/subnet-pools.ts';
 import { subnets } from './resources/subnets.ts';
 import { Translation } from './translation/context.ts';
 
 export const HANDLERS: Record<string, Handler> = Object.fromEntries(
-  [networks, subnets, ports, routers, floatingIps, securityGroups, securityGroupRules].map((h) => [h.resource, h as unknown as Handler]),
+  [networks, subnets, ports, routers, floatingIps, securityGroups, securityGroupRules, subnetPools].map((h) => [h.resource, h as unknown as Handler]),
 );
 
 export type Resource = keyof typeof HANDLERS;

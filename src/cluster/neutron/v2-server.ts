@@ -28,6 +28,7 @@ const COLLECTIONS: Collection[] = [
   { path: 'floatingips', resource: 'floatingip', plural: 'floatingips' },
   { path: 'security-groups', resource: 'security_group', plural: 'security_groups' },
   { path: 'security-group-rules', resource: 'security_group_rule', plural: 'security_group_rules' },
+  { path: 'subnetpools', resource: 'subnetpool', plural: 'subnetpools' },
 ];
 
 /** Without Keystone every caller is the admin of one project, unless a proxy names the project. */
@@ -120,6 +121,11 @@ export function buildNeutronApi(store: Store, auth: AuthService, o: { tls?: { ke
     if (!ext) throw notFound('ExtensionNotFound', `Extension with alias ${alias} does not exist`);
     return send(reply, 200, { extension: ext });
   });
+
+  // The L3 service is MidoNet's own (service-type); MidoNet runs no Neutron agents, so the list an
+  // admin may read is empty, as is every other caller's.
+  app.get('/v2.0/service-providers', async (_req, reply) => send(reply, 200, { service_providers: [{ service_type: 'L3_ROUTER_NAT', name: 'midonet', default: true }] }));
+  app.get('/v2.0/agents', async (_req, reply) => send(reply, 200, { agents: [] }));
 
   for (const c of COLLECTIONS) {
     const base = `/v2.0/${c.path}`;

@@ -24,8 +24,10 @@ function checkPorts(r: NSecurityGroupRule): void {
   const { port_range_min: min, port_range_max: max } = r;
   if (min === null && max === null) return;
   if (proto !== null && ICMP.has(proto)) {
-    if ((min !== null && min > 255) || (max !== null && max > 255)) throw badRequest(`Invalid value for ICMP type or code: ${min}, ${max}. They must be 0 to 255.`);
-    if (min === null && max !== null) throw badRequest('ICMP code (port-range-max) is set but ICMP type (port-range-min) is missing.');
+    for (const [value, field, attr] of [[min, 'type', 'port_range_min'], [max, 'code', 'port_range_max']] as const) {
+      if (value !== null && value > 255) throw badRequest(`Invalid value for ICMP ${field} (${attr}) ${value}. It must be 0 to 255.`);
+    }
+    if (min === null && max !== null) throw badRequest(`ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`);
     return;
   }
   if (proto === null || !PORTED.has(proto)) throw badRequest(`Invalid protocol ${r.protocol} for port range, only supported for TCP, UDP, UDPLITE, SCTP and DCCP.`);

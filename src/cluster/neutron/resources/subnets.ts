@@ -7,6 +7,7 @@ import { DEVICE_OWNER, NT, type AllocationPool, type NNetwork, type NPort, type 
 import { deleteSubnet, syncSubnet } from '../translation/subnet.ts';
 import { given, load, merged, standard, type Handler, type Op } from './common.ts';
 import { ports } from './ports.ts';
+import { allocateFromPool, requestedPool } from './subnet-pools.ts';
 
 function checkGateway(s: NSubnet, r: Range): void {
   if (s.gateway_ip === null) return;
@@ -41,7 +42,10 @@ export const subnets: Handler<NSubnet> = {
   async create(op, input) {
     const net = await load<NNetwork>(op, NT.Network, 'network', input.network_id as string);
     if (given(input, 'ip_version', 4) !== 4) throw invalidInput('IPv6 subnets are not supported by this MidoNet server');
-    const cidr = input.cidr as string;
+    // From the plugin's front the pools are Neutron's own and the CIDR is already cut.
+    const pool = op.trusted ? null : await requestedPool(op, input);
+    if (!pool && input.cidr === undefined) throw badRequest('Bad subnets request: a subnetpool must be specified in the absence of a cidr.');
+    const cidr = pool ? await allocateFromPool(op, pool, input.cidr as string | undefined, input.prefixlen as number | undefined) : (input.cidr as string);
     const range = rangeOf(cidr);
     if (!range) throw badRequest(`Invalid input for cidr. Reason: '${cidr}' is not a network address; use its network address instead.`);
     for (const id of net.subnets) {
@@ -66,7 +70,7 @@ export const subnets: Handler<NSubnet> = {
       shared: net.shared,
       ipv6_ra_mode: null,
       ipv6_address_mode: null,
-      subnetpool_id: null,
+      subnetpool_id: pool?.id ?? null,
       segment_id: null,
       service_types: given(input, 'service_types', []),
     };
