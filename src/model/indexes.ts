@@ -22,6 +22,10 @@ export const IX = {
   hostsByName: 'Host.name',
 } as const;
 
+/** The Neutron types counted against a project's quota, indexed by project. */
+const COUNTED = [NT.Network, NT.Subnet, NT.SubnetPool, NT.Port, NT.Router, NT.FloatingIp, NT.SecurityGroup, NT.SecurityGroupRule] as const;
+export const byProject = (type: string): string => `${type}.project_id`;
+
 /** One key per value given (an object's reference), none for an empty one. */
 const present = (...v: (string | null | undefined)[]): string[] => v.filter((x): x is string => typeof x === 'string' && x !== '').map((x) => indexKey(x));
 const as = <T>(o: Obj) => o as unknown as T;
@@ -60,4 +64,5 @@ export const topologyIndexes: readonly IndexDef[] = [
   },
   { name: IX.rulesByRemoteGroup, type: NT.SecurityGroupRule, keys: (o) => present(as<NSecurityGroupRule>(o).remote_group_id) },
   { name: IX.hostsByName, type: T.Host, keys: (o) => present(as<Host>(o).name) },
+  ...COUNTED.map((type): IndexDef => ({ name: byProject(type), type, keys: (o) => present(as<{ project_id?: string }>(o).project_id) })),
 ];

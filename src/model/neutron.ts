@@ -14,6 +14,7 @@ export const NT = {
   SecurityGroup: 'SecurityGroup',
   SecurityGroupRule: 'SecurityGroupRule',
   SubnetPool: 'SubnetPool',
+  Quota: 'NeutronQuota',
 } as const;
 
 /** Fields every Neutron object has (standard attributes). */

@@ -1,7 +1,8 @@
 /**
  * Real OpenStack networking in front of the cluster: Debian's neutron-server (Zed) with the
- * vendored networking-midonet (victoria) and our compat patch, driven by the real `openstack`
- * CLI (integrations/openstack/env.sh), checked through the MidoNet API.
+ * vendored networking-midonet (victoria) and our compat patch behind a real Keystone, driven by
+ * the real `openstack` CLI with password auth (integrations/openstack/env.sh), checked through the
+ * MidoNet API.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClusterProcess, freePort } from '../helpers/cluster.ts';
+import { KeystoneProcess } from '../helpers/keystone.ts';
 import { midonetGetter, openstackCli } from '../helpers/openstack.ts';
 
 const exec = promisify(execFile);
@@ -19,24 +21,31 @@ const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', impo
 
 describe('neutron-server with networking-midonet against the cluster', { timeout: 300_000 }, () => {
   let cluster: ClusterProcess;
+  let keystone: KeystoneProcess;
   let dir: string;
-  let endpoint: string;
-  /** `openstack ...` as an operator runs it against neutron-server. */
-  const os = openstackCli(() => ({ OS_AUTH_TYPE: 'none', OS_ENDPOINT: endpoint, HOME: dir }));
+  /** `openstack ...` as an operator runs it: a Keystone password login, neutron-server found in the catalog. */
+  const os = openstackCli(() => ({
+    OS_AUTH_URL: `${keystone.url}/v3`, OS_USERNAME: 'admin', OS_PASSWORD: 'secret', OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_IDENTITY_API_VERSION: '3', HOME: dir,
+  }));
   const midonet = midonetGetter(() => cluster.url);
   const ids: Record<string, string> = {};
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'neutron-server-'));
+    keystone = await KeystoneProcess.start(join(dir, 'keystone'));
     cluster = await ClusterProcess.start(['--data-dir', join(dir, 'nsdb'), '--neutron-port', 'off']);
     const port = await freePort();
-    const { stdout } = await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { timeout: 120_000 });
-    assert.match(stdout, /OS_ENDPOINT=/);
-    endpoint = `http://127.0.0.1:${port}`;
+    await keystone.catalog('network', 'neutron', `http://127.0.0.1:${port}`);
+    const { stdout } = await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { env: { ...process.env, KEYSTONE_URL: `${keystone.url}/v3` }, timeout: 120_000 });
+    assert.match(stdout, /OS_AUTH_URL=/);
+    // Keystone's tokens are what neutron-server takes: none is refused.
+    assert.equal((await fetch(`http://127.0.0.1:${port}/v2.0/networks`)).status, 401);
   });
   after(async () => {
     await exec(ENV_SH, ['down', join(dir, 'openstack')]).catch(() => undefined);
     await cluster?.stop();
+    keystone?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -106,4 +106,27 @@ describe('Neutron API policy for project members', () => {
       assert.equal((await req('alice', 'POST', '/v2.0/ports', { port: { network_id: ids.aliceNet, mac_address: mac } })).status, 400, mac);
     }
   });
+  it('keeps quotas: the admin sets and resets them, a member reads its own, creates past the limit are refused', async () => {
+    assert.equal((await req('bob', 'PUT', '/v2.0/quotas/tenant-b', { quota: { network: 50 } })).status, 403);
+    assert.equal((await req('bob', 'GET', '/v2.0/quotas/tenant-a')).status, 403);
+    assert.equal((await req('bob', 'GET', '/v2.0/quotas/tenant-b')).json.quota.network, 100, "Neutron's default");
+    assert.equal((await req('admin', 'PUT', '/v2.0/quotas/tenant-b', { quota: { bogus: 1 } })).status, 400);
+    assert.equal((await req('admin', 'PUT', '/v2.0/quotas/tenant-b', { quota: { network: -2 } })).status, 400);
+    const had = (await req('bob', 'GET', '/v2.0/quotas/tenant-b/details')).json.quota.network.used as number;
+    const set = await req('admin', 'PUT', '/v2.0/quotas/tenant-b', { quota: { network: had + 1, port: 0 } });
+    assert.deepEqual([set.json.quota.network, set.json.quota.port, set.json.quota.router], [had + 1, 0, 10]);
+    assert.deepEqual((await req('admin', 'GET', '/v2.0/quotas')).json.quotas.map((q: Json) => q.project_id), ['tenant-b']);
+    await make('bob', 'networks', 'network', { name: 'one' });
+    const over = await req('bob', 'POST', '/v2.0/networks', { network: { name: 'two' } });
+    assert.equal(over.status, 409);
+    assert.match(over.json.NeutronError.message, /^Quota exceeded for resources: \['network'\]\.$/);
+    const bulk = await req('admin', 'POST', '/v2.0/networks', { networks: [{ name: 'b1', project_id: 'tenant-b' }] });
+    assert.equal(bulk.status, 409, "the admin creating in bob's project counts against it too");
+    const details = (await req('bob', 'GET', '/v2.0/quotas/tenant-b/details')).json.quota;
+    assert.deepEqual(details.network, { limit: had + 1, used: had + 1, reserved: 0 });
+    assert.equal((await req('admin', 'DELETE', '/v2.0/quotas/tenant-b')).status, 204);
+    assert.deepEqual((await req('admin', 'GET', '/v2.0/quotas')).json.quotas, []);
+    assert.deepEqual((await req('admin', 'GET', '/v2.0/quotas/tenant-b')).json.quota, (await req('admin', 'GET', '/v2.0/quotas/tenant-b/default')).json.quota);
+    await make('bob', 'networks', 'network', { name: 'two' });
+  });
 });

@@ -16,6 +16,8 @@ const EXTENSIONS: [alias: string, name: string, description: string][] = [
   ['standard-attr-revisions', 'Resource revision numbers', 'This extension will display the revision number of neutron resources.'],
   ['subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool'],
   ['default-subnetpools', 'Default Subnetpools', 'Provides ability to mark and use a subnetpool as the default.'],
+  ['quotas', 'Quota management support', 'Expose functions for quotas management per project'],
+  ['quota_details', 'Quota details management support', 'Expose functions for quotas usage statistics per project'],
   ['tag', 'Tag support', 'Enables to set tag on resources.'],
   ['ip-substring-filtering', 'IP address substring filtering', 'Provides IP address substring filtering when listing ports'],
   ['service-type', 'Neutron Service Type Management', 'API for retrieving service providers for Neutron advanced services'],

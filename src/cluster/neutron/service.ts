@@ -5,6 +5,7 @@ import { readAttributes } from './attributes.ts';
 import { NOT_FOUND } from './errors.ts';
 import { isNetworkOwned, NT, type NFloatingIp, type NPort, type NSecurityGroup, type NSecurityGroupRule, type Standard } from '../../model/neutron.ts';
 import { timestamp, type Handler, type Op } from './resources/common.ts';
+import { checkQuota } from './quotas.ts';
 import { checkAccess, checkBody, referencesOf, visible, type Caller } from './policy.ts';
 import { floatingIps } from './resources/floating-ips.ts';
 import { networks } from './resources/networks.ts';
@@ -69,6 +70,8 @@ export class NeutronService {
       const out: Standard[] = [];
       for (const input of inputs) {
         await this.checkInput(op, resource, 'create', input, who);
+        // Behind the plugin's front Neutron has counted already.
+        if (!who.trusted) await checkQuota(op.t.tx, resource, (input.tenant_id ?? input.project_id ?? who.tenant) as string);
         out.push(await h.create(op, input));
       }
       return out;

@@ -12,6 +12,7 @@ import { BODY_LIMIT } from '../api/server.ts';
 import { badRequest, NeutronError, neutronErrorBody, notFound } from './errors.ts';
 import { extensionList } from './extensions.ts';
 import { filter, paginate, project, type Query } from './query.ts';
+import { DEFAULT_QUOTAS, Quotas } from './quotas.ts';
 import { NeutronService, type Json, type Writer } from './service.ts';
 
 interface Collection {
@@ -125,6 +126,17 @@ export function buildNeutronApi(store: Store, auth: AuthService, o: { tls?: { ke
   // The L3 service is MidoNet's own (service-type); MidoNet runs no Neutron agents, so the list an
   // admin may read is empty, as is every other caller's.
   app.get('/v2.0/service-providers', async (_req, reply) => send(reply, 200, { service_providers: [{ service_type: 'L3_ROUTER_NAT', name: 'midonet', default: true }] }));
+  const quotas = new Quotas(store);
+  type Project = { project: string };
+  app.get('/v2.0/quotas', async (req, reply) => send(reply, 200, { quotas: await quotas.list(writer(req)) }));
+  app.get('/v2.0/quotas/:project', async (req, reply) => send(reply, 200, { quota: await quotas.show((req.params as Project).project, writer(req)) }));
+  app.put('/v2.0/quotas/:project', async (req, reply) => send(reply, 200, { quota: await quotas.update((req.params as Project).project, parse(req.body), writer(req)) }));
+  app.delete('/v2.0/quotas/:project', async (req, reply) => {
+    await quotas.reset((req.params as Project).project, writer(req));
+    return send(reply, 204);
+  });
+  app.get('/v2.0/quotas/:project/default', async (_req, reply) => send(reply, 200, { quota: DEFAULT_QUOTAS }));
+  app.get('/v2.0/quotas/:project/details', async (req, reply) => send(reply, 200, { quota: await quotas.details((req.params as Project).project, writer(req)) }));
   app.get('/v2.0/agents', async (_req, reply) => send(reply, 200, { agents: [] }));
 
   for (const c of COLLECTIONS) {
