@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClusterProcess, freePort } from '../helpers/cluster.ts';
 import { KeystoneProcess } from '../helpers/keystone.ts';
+import { VirtualAgent } from '../helpers/virtual-agent.ts';
 import { midonetGetter, openstackCli } from '../helpers/openstack.ts';
 
 const exec = promisify(execFile);
@@ -22,6 +23,7 @@ const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', impo
 describe('neutron-server with networking-midonet against the cluster', { timeout: 300_000 }, () => {
   let cluster: ClusterProcess;
   let keystone: KeystoneProcess;
+  let gateway: VirtualAgent;
   let dir: string;
   /** `openstack ...` as an operator runs it: a Keystone password login, neutron-server found in the catalog. */
   const os = openstackCli(() => ({
@@ -35,6 +37,8 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
     dir = mkdtempSync(join(tmpdir(), 'neutron-server-'));
     keystone = await KeystoneProcess.start(join(dir, 'keystone'));
     cluster = await ClusterProcess.start(['--data-dir', join(dir, 'nsdb'), '--neutron-port', 'off']);
+    // The gateway host the uplink port is bound to (an agent without a datapath).
+    gateway = await VirtualAgent.start(cluster.url, dir, 'gw1');
     const port = await freePort();
     await keystone.catalog('network', 'neutron', `http://127.0.0.1:${port}`);
     const { stdout } = await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { env: { ...process.env, KEYSTONE_URL: `${keystone.url}/v3` }, timeout: 120_000 });
@@ -44,6 +48,7 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
   });
   after(async () => {
     await exec(ENV_SH, ['down', join(dir, 'openstack')]).catch(() => undefined);
+    await gateway?.stop();
     await cluster?.stop();
     keystone?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -61,6 +66,12 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
     ids.ifPort = (await os('port', 'create', '--network', 'db-net', '--fixed-ip', 'subnet=db-sub,ip-address=10.63.0.1', 'edge-db')).id;
     await os('router', 'add', 'port', 'edge', 'edge-db');
     await os('router', 'set', '--external-gateway', 'public', 'edge');
+    // MidoNet's uplink network: no bridge, the router port bound to a gateway's interface.
+    ids.uplink = (await os('network', 'create', '--provider-network-type', 'uplink', 'uplink-net')).id;
+    await os('subnet', 'create', '--network', 'uplink-net', '--subnet-range', '192.0.2.0/30', '--no-dhcp', 'uplink-sub');
+    ids.uplinkPort = (await os('port', 'create', '--network', 'uplink-net', '--fixed-ip', 'subnet=uplink-sub,ip-address=192.0.2.1', '--host', 'gw1',
+      '--binding-profile', 'interface_name=eth1', 'edge-uplink')).id;
+    await os('router', 'add', 'port', 'edge', 'edge-uplink');
     ids.sg = (await os('security', 'group', 'create', 'web')).id;
     ids.rule = (await os('security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '22', 'web')).id;
     ids.vm = (await os('port', 'create', '--network', 'tenant-net', '--security-group', 'web', '--host', 'compute1', 'vm1')).id;
@@ -68,7 +79,9 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
     const bridges = await midonet('/bridges');
     assert.deepEqual(bridges.map((b: { name: string }) => b.name).sort(), ['db-net', 'public', 'tenant-net']);
     const ports = await midonet(`/routers/${ids.router}/ports`);
-    assert.deepEqual(ports.map((p: { portAddress: string }) => p.portAddress).sort(), ['10.62.0.1', '10.63.0.1', (await os('router', 'show', 'edge')).external_gateway_info.external_fixed_ips[0].ip_address].sort());
+    assert.deepEqual(ports.map((p: { portAddress: string }) => p.portAddress).sort(), ['10.62.0.1', '10.63.0.1', '192.0.2.1', (await os('router', 'show', 'edge')).external_gateway_info.external_fixed_ips[0].ip_address].sort());
+    const uplink = ports.find((p: { portAddress: string }) => p.portAddress === '192.0.2.1');
+    assert.deepEqual([uplink.hostId, uplink.interfaceName], [gateway.id, 'eth1'], "the uplink router port is bound to the gateway's interface");
     const vm = await midonet(`/ports/${ids.vm}`);
     assert.equal(vm.networkId ?? vm.deviceId, ids.net);
     // The group reached the cluster with its rule (networking-midonet's callbacks, patched for Zed).
@@ -96,11 +109,12 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
     await os('port', 'delete', 'vm1');
     await os('router', 'unset', '--external-gateway', 'edge');
     await os('router', 'remove', 'port', 'edge', 'edge-db');
+    await os('router', 'remove', 'port', 'edge', 'edge-uplink');
     await os('router', 'remove', 'subnet', 'edge', 'tenant-sub');
     await os('router', 'delete', 'edge');
     await os('security', 'group', 'delete', 'web');
-    await os('subnet', 'delete', 'tenant-sub', 'db-sub', 'public-sub');
-    await os('network', 'delete', 'tenant-net', 'db-net', 'public');
+    await os('subnet', 'delete', 'tenant-sub', 'db-sub', 'public-sub', 'uplink-sub');
+    await os('network', 'delete', 'tenant-net', 'db-net', 'public', 'uplink-net');
     assert.deepEqual(await midonet('/bridges'), []);
     assert.deepEqual(await midonet('/routers'), []);
     assert.deepEqual(await midonet('/ports'), []);

@@ -122,7 +122,7 @@ describe('Neutron API policy for project members', () => {
     assert.match(over.json.NeutronError.message, /^Quota exceeded for resources: \['network'\]\.$/);
     const bulk = await req('admin', 'POST', '/v2.0/networks', { networks: [{ name: 'b1', project_id: 'tenant-b' }] });
     assert.equal(bulk.status, 409, "the admin creating in bob's project counts against it too");
-    const details = (await req('bob', 'GET', '/v2.0/quotas/tenant-b/details')).json.quota;
+    const details = (await req('bob', 'GET', '/v2.0/quotas/tenant-b/details.json')).json.quota;
     assert.deepEqual(details.network, { limit: had + 1, used: had + 1, reserved: 0 });
     assert.equal((await req('admin', 'DELETE', '/v2.0/quotas/tenant-b')).status, 204);
     assert.deepEqual((await req('admin', 'GET', '/v2.0/quotas')).json.quotas, []);

@@ -22,7 +22,7 @@ const exec = promisify(execFile);
 const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
 const TARGETS = ['ours', 'neutron-server'] as const;
 type Target = (typeof TARGETS)[number];
-const CONCURRENCY: Record<Target, number> = { ours: 2, 'neutron-server': 1 };
+const CONCURRENCY: Record<Target, number> = { ours: 4, 'neutron-server': 1 };
 /**
  * What neutron-server lists but a MidoNet cloud does not run: Neutron's DHCP agents (midolman
  * serves DHCP itself), so no agent is there to list or schedule networks on.

@@ -84,7 +84,11 @@ function send(reply: FastifyReply, status: number, body?: unknown): FastifyReply
  * MidoNet API; version discovery needs none.
  */
 export function buildNeutronApi(store: Store, auth: AuthService, o: { tls?: { key: Buffer; cert: Buffer }; metrics?: ClusterMetrics } = {}): FastifyInstance {
-  const app = Fastify({ ...(o.tls ? { https: o.tls } : {}), bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true } }) as unknown as FastifyInstance;
+  const app = Fastify({
+    ...(o.tls ? { https: o.tls } : {}), bodyLimit: BODY_LIMIT, routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Neutron takes a format suffix on any path (`/v2.0/networks.json`, `/quotas/P/details.json`).
+    rewriteUrl: (req) => (req.url ?? '/').replace(/\.json(?=$|\?)/, ''),
+  }) as unknown as FastifyInstance;
   o.metrics?.instrument(app, 'neutron', (req) => users.get(req)?.name);
   const service = new NeutronService(store);
   app.removeAllContentTypeParsers();
