@@ -78,6 +78,9 @@ describe('Neutron v2.0 API', () => {
   it('cuts subnets from subnet pools (subnet_allocation), the default pool too', async () => {
     const pool = await f.create('subnetpools', 'subnetpool', { name: 'p', prefixes: ['10.80.0.5/16', '10.80.4.0/22'], default_prefixlen: 24, min_prefixlen: 20, is_default: true });
     assert.deepEqual(pool.prefixes, ['10.80.0.0/16'], 'prefixes kept as network addresses, merged');
+    const merged = await f.create('subnetpools', 'subnetpool', { name: 'm', prefixes: ['10.70.1.0/24', '10.70.0.0/24', '10.70.2.0/24', '10.70.3.0/25'] });
+    assert.deepEqual(merged.prefixes, ['10.70.0.0/23', '10.70.2.0/24', '10.70.3.0/25'], 'adjacent prefixes merged as Neutron merges them');
+    assert.equal((await f.req('DELETE', `/v2.0/subnetpools/${merged.id}`)).status, 204);
     const net = (await f.create('networks', 'network', { name: 'pooled' })).id;
     const cut = async (body: Record<string, unknown>) => f.req('POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, ...body } });
     const a = (await cut({ subnetpool_id: pool.id })).json.subnet;

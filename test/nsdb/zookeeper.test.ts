@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/nsdb/open.ts';
 import type { ZkBackend } from '../../src/nsdb/zookeeper/zk-backend.ts';
@@ -42,18 +43,53 @@ describe('NSDB on ZooKeeper specifics', () => {
     await b.close();
   });
 
+  it('gets through a server that takes the connection and never answers its handshake', async () => {
+    // Between the store and ZooKeeper, a relay that can turn silent: it accepts and swallows.
+    let silent = false;
+    const open = new Set<Socket>();
+    const relay = createServer((inbound) => {
+      open.add(inbound);
+      inbound.on('close', () => open.delete(inbound));
+      inbound.on('error', () => undefined);
+      if (silent) return;
+      const outbound = connect(zk.port, '127.0.0.1');
+      outbound.on('error', () => inbound.destroy());
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('close', () => outbound.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const port = (relay.address() as { port: number }).port;
+    const store = await openStore({ kind: 'zookeeper', hosts: `127.0.0.1:${port}`, rootKey: `/hs${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 3000 });
+    try {
+      silent = true;
+      for (const c of open) c.destroy();
+      // The client reconnects into the silence and waits there; the write is queued behind it.
+      const write = store.tx((tx) => tx.create(T.Router, { id: 'r', portIds: [] }));
+      await new Promise((r) => setTimeout(r, 500));
+      silent = false;
+      await write;
+      assert.equal((await store.backend.readAll(T.Router)).length, 1);
+    } finally {
+      await store.close();
+      relay.close();
+    }
+  });
+
   it('answers each commit whose connection dropped with its true outcome: landed once, never an error', async () => {
     const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey: `/amb${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 10000 });
-    for (let i = 0; i < 8; i++) {
-      // ZooKeeper dies and comes back while the commit is on its way, before or after it lands.
-      const landed = store.tx((tx) => tx.create(T.Router, { id: `r${i}`, name: 'x', portIds: [], routeIds: [] }));
-      await new Promise((r) => setTimeout(r, i * 2));
-      await zk.stop();
-      await zk.startProcess();
-      await landed;
+    try {
+      for (let i = 0; i < 8; i++) {
+        // ZooKeeper dies and comes back while the commit is on its way, before or after it lands.
+        const landed = store.tx((tx) => tx.create(T.Router, { id: `r${i}`, name: 'x', portIds: [], routeIds: [] }));
+        await new Promise((r) => setTimeout(r, i * 2));
+        await zk.stop();
+        await zk.startProcess();
+        await landed;
+      }
+      assert.equal((await store.backend.readAll(T.Router)).length, 8);
+      console.log(`# commits whose answer was lost and were looked up: ${(store.backend as ZkBackend).counters.ambiguousCommits}`);
+    } finally {
+      await store.close();
     }
-    assert.equal((await store.backend.readAll(T.Router)).length, 8);
-    console.log(`# commits whose answer was lost and were looked up: ${(store.backend as ZkBackend).counters.ambiguousCommits}`);
-    await store.close();
   });
 });

@@ -39,6 +39,14 @@ function translated(err: unknown): unknown {
   return unreachable(err) ? new NsdbUnavailableError(`ZooKeeper is not reachable now: ${String(err)}`) : err;
 }
 
+/** node-zookeeper-client's connection, reached only to drop a handshake nobody answers. */
+interface ClientInternals {
+  connectionManager?: { socket?: { destroy(): void } };
+}
+
+/** How much longer than its session's timeout a request may wait for an answer. */
+const REQUEST_MARGIN_MS = 5000;
+
 /** How long a commit whose answer was lost waits for ZooKeeper to find out whether it landed. */
 const OUTCOME_WAIT_MS = 45_000;
 
@@ -110,11 +118,28 @@ export class ZkBackend implements Backend {
   }
 
   private attach(client: Client): void {
+    // As ZooKeeper's own client does: a connection that has not become a session again within two
+    // thirds of the session timeout is dropped and tried afresh. This client waits for ever on a
+    // server that took the connection but never answered its handshake (seen as ZooKeeper restarts),
+    // and every request queued behind it with it.
+    const period = Math.floor(((this.opts.sessionTimeoutMs ?? 30000) * 2) / 3);
+    let handshake: NodeJS.Timeout | undefined;
+    const retry = () => {
+      handshake = undefined;
+      if (this.client !== client || this.closed || this.up) return;
+      (client as unknown as ClientInternals).connectionManager?.socket?.destroy();
+      handshake = setTimeout(retry, period).unref();
+    };
     client.on('disconnected', () => {
-      if (this.client === client) this.up = false;
+      if (this.client !== client) return;
+      this.up = false;
+      handshake ??= setTimeout(retry, period).unref();
     });
     client.on('connected', () => {
-      if (this.client === client) this.up = true;
+      if (this.client !== client) return;
+      this.up = true;
+      clearTimeout(handshake);
+      handshake = undefined;
     });
     client.on('expired', () => {
       if (this.client === client) void this.renew();
@@ -154,8 +179,20 @@ export class ZkBackend implements Backend {
     for (const arm of this.arms) arm();
   }
 
+  /**
+   * One request, answered or refused within the deadline: the client queues a request made while
+   * it is disconnected and never answers it if the session then expires, so none may wait for ever.
+   */
   private call<T>(fn: (cb: (err: ZkError, value: T) => void) => void): Promise<T> {
-    return new Promise((resolve, reject) => fn((err, value) => (err ? reject(translated(err)) : resolve(value))));
+    const deadline = (this.opts.sessionTimeoutMs ?? 30000) + REQUEST_MARGIN_MS;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new NsdbUnavailableError(`ZooKeeper did not answer within ${deadline} ms`)), deadline);
+      fn((err, value) => {
+        clearTimeout(timer);
+        if (err) reject(translated(err));
+        else resolve(value);
+      });
+    });
   }
 
   private async mkdirp(path: string): Promise<void> {
@@ -184,8 +221,8 @@ export class ZkBackend implements Backend {
 
   private async getData(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: Stat } | null> {
     try {
-      return await new Promise((resolve, reject) => {
-        const cb = (err: ZkError, data: Buffer, stat: Stat) => (err ? reject(translated(err)) : resolve({ data, stat }));
+      return await this.call<{ data: Buffer; stat: Stat }>((done) => {
+        const cb = (err: ZkError, data: Buffer, stat: Stat) => done(err, { data, stat });
         if (watcher) this.client.getData(path, watcher, cb);
         else this.client.getData(path, cb);
       });
@@ -197,8 +234,7 @@ export class ZkBackend implements Backend {
 
   private async children(path: string, watcher?: Watcher): Promise<string[]> {
     try {
-      return await new Promise((resolve, reject) => {
-        const cb = (err: ZkError, children: string[]) => (err ? reject(translated(err)) : resolve(children));
+      return await this.call<string[]>((cb) => {
         if (watcher) this.client.getChildren(path, watcher, cb);
         else this.client.getChildren(path, cb);
       });
@@ -270,13 +306,12 @@ export class ZkBackend implements Backend {
     t.create(marker, Buffer.alloc(0), CreateMode.PERSISTENT);
     let results: { err: number }[] | undefined;
     try {
-      await new Promise<void>((resolve, reject) => t.commit((err, res) => {
+      await this.call<unknown>((cb) => t.commit((err, res) => {
         results = res as { err: number }[] | undefined;
-        if (err) reject(err);
-        else resolve();
+        cb(err, res);
       }));
     } catch (err) {
-      if (!unreachable(err)) throw ZkBackend.commitError(err, ops, results);
+      if (!(err instanceof NsdbUnavailableError)) throw ZkBackend.commitError(err, ops, results);
       if (await this.outcome(marker)) return;
       // It did not land: the transaction runs again on fresh reads.
       throw new ConcurrentModificationError('the connection to ZooKeeper was lost before the commit landed');
@@ -349,7 +384,7 @@ export class ZkBackend implements Backend {
         const r = await this.getData(path, () => void arm(g));
         if (!r) {
           // Wait for creation: exists() leaves a watch even when the node is absent.
-          await new Promise<void>((resolve) => this.client.exists(path, () => void arm(g), () => resolve()));
+          await this.call<Stat>((cb) => this.client.exists(path, () => void arm(g), cb));
         }
         const tag = r ? r.stat.mzxid.toString('hex') : null;
         if (active && g === gen && tag !== last) {

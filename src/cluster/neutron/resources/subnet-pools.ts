@@ -17,12 +17,26 @@ function normal(prefix: string): Range {
 }
 const cidrOf = (r: Range): string => `${intToIp(r.first)}/${r.length}`;
 
-/** The pool's prefixes merged where they touch or overlap, smallest first, as Neutron compacts them. */
+/** The pool's prefixes merged where they touch or overlap, in as few CIDRs as cover them (Neutron's cidr_merge). */
 function compact(prefixes: string[]): string[] {
-  const ranges = prefixes.map(normal).sort((a, b) => a.first - b.first || a.length - b.length);
-  const out: Range[] = [];
-  for (const r of ranges) if (!out.some((o) => o.first <= r.first && r.last <= o.last)) out.push(r);
-  return out.map(cidrOf);
+  const spans = prefixes.map(normal).sort((a, b) => a.first - b.first);
+  const merged: [number, number][] = [];
+  for (const r of spans) {
+    const last = merged.at(-1);
+    if (last && r.first <= last[1] + 1) last[1] = Math.max(last[1], r.last);
+    else merged.push([r.first, r.last]);
+  }
+  const out: string[] = [];
+  for (let [first, last] of merged) {
+    while (first <= last) {
+      // The largest block that starts here (aligned) and does not run past the span.
+      let size = first === 0 ? 2 ** 32 : (first & -first) >>> 0;
+      while (size > last - first + 1) size /= 2;
+      out.push(`${intToIp(first)}/${32 - Math.log2(size)}`);
+      first += size;
+    }
+  }
+  return out;
 }
 
 function checkBounds(p: NSubnetPool): void {
