@@ -6,9 +6,6 @@ import { T, type Host } from './types.ts';
 /** Index names, as writers and readers call them. */
 export const IX = {
   portsByNetwork: 'NeutronPort.network_id',
-  subnetsByPool: 'NeutronSubnet.subnetpool_id',
-  poolCidr: 'NeutronSubnet.pool_cidr',
-  defaultSubnetPool: 'SubnetPool.is_default',
   portsByDevice: 'NeutronPort.device_id',
   portsBySubnet: 'NeutronPort.subnet_id',
   portsBySecurityGroup: 'NeutronPort.security_group',
@@ -20,6 +17,9 @@ export const IX = {
   defaultSecurityGroup: 'SecurityGroup.default',
   rulesByRemoteGroup: 'SecurityGroupRule.remote_group_id',
   hostsByName: 'Host.name',
+  subnetsByPool: 'NeutronSubnet.subnetpool_id',
+  poolCidr: 'NeutronSubnet.pool_cidr',
+  defaultSubnetPool: 'SubnetPool.is_default',
 } as const;
 
 /** The Neutron types counted against a project's quota, indexed by project. */

@@ -89,6 +89,7 @@ describe('Neutron v2.0 API', () => {
     assert.equal((await cut({ use_default_subnetpool: true, prefixlen: 22 })).json.subnet.cidr, '10.80.4.0/22', 'the next free /22');
     assert.equal((await cut({ subnetpool_id: pool.id, cidr: '10.80.0.128/25' })).status, 409, 'overlaps a subnet of the pool');
     assert.equal((await cut({ subnetpool_id: pool.id, cidr: '10.81.0.0/24' })).status, 400, 'outside the pool');
+    assert.equal((await cut({ subnetpool_id: pool.id, cidr: '10.80.9.5/24' })).status, 400, 'not a network address');
     assert.equal((await cut({ subnetpool_id: pool.id, prefixlen: 16 })).status, 400, 'shorter than min_prefixlen');
     assert.equal((await cut({})).status, 400, 'neither a cidr nor a pool');
     assert.equal((await f.req('POST', '/v2.0/subnetpools', { subnetpool: { name: 'q', prefixes: ['10.90.0.0/16'], is_default: true } })).status, 400, 'one default per IP version');

@@ -49,15 +49,11 @@ const forbidden = () => new NeutronError(403, 'PolicyNotAuthorized', '(rule:upda
 export class Quotas {
   constructor(private readonly store: Store) {}
 
-  private async limits(read: Pick<Store, 'tryGet'> | Transaction, project: string): Promise<Quota> {
-    const own = await read.tryGet<ProjectQuota>(NT.Quota, project);
-    return { ...DEFAULT_QUOTAS, ...(own ? withoutId(own) : {}) };
-  }
-
   /** A project's limits: the admin's, or a member's own. */
   async show(project: string, who: Caller): Promise<Quota> {
     if (!who.admin && project !== who.tenant) throw forbidden();
-    return this.limits(this.store, project);
+    const own = await this.store.tryGet<ProjectQuota>(NT.Quota, project);
+    return { ...DEFAULT_QUOTAS, ...(own ? withoutId(own) : {}) };
   }
 
   /** The projects whose limits differ from the defaults, with those limits. */

@@ -130,6 +130,7 @@ export function buildNeutronApi(store: Store, auth: AuthService, o: { tls?: { ke
   // The L3 service is MidoNet's own (service-type); MidoNet runs no Neutron agents, so the list an
   // admin may read is empty, as is every other caller's.
   app.get('/v2.0/service-providers', async (_req, reply) => send(reply, 200, { service_providers: [{ service_type: 'L3_ROUTER_NAT', name: 'midonet', default: true }] }));
+  app.get('/v2.0/agents', async (_req, reply) => send(reply, 200, { agents: [] }));
   const quotas = new Quotas(store);
   type Project = { project: string };
   app.get('/v2.0/quotas', async (req, reply) => send(reply, 200, { quotas: await quotas.list(writer(req)) }));
@@ -141,7 +142,6 @@ export function buildNeutronApi(store: Store, auth: AuthService, o: { tls?: { ke
   });
   app.get('/v2.0/quotas/:project/default', async (_req, reply) => send(reply, 200, { quota: DEFAULT_QUOTAS }));
   app.get('/v2.0/quotas/:project/details', async (req, reply) => send(reply, 200, { quota: await quotas.details((req.params as Project).project, writer(req)) }));
-  app.get('/v2.0/agents', async (_req, reply) => send(reply, 200, { agents: [] }));
 
   for (const c of COLLECTIONS) {
     const base = `/v2.0/${c.path}`;

@@ -124,7 +124,8 @@ export async function allocateFromPool(op: Op, pool: NSubnetPool, cidr: string |
     throw badRequest(`Unable to allocate subnet with prefix length ${length}, minimum allowed prefix is ${pool.min_prefixlen}, maximum allowed prefix is ${pool.max_prefixlen}.`);
   }
   if (cidr !== undefined) {
-    const want = rangeOf(cidr)!;
+    const want = rangeOf(cidr);
+    if (!want) throw badRequest(`Invalid input for cidr. Reason: '${cidr}' is not a network address; use its network address instead.`);
     if (!prefixes.some((p) => p.first <= want.first && want.last <= p.last)) throw badRequest(`Cidr ${cidr} is not within the prefixes of subnet pool ${pool.id}.`);
     if (taken.some((t) => overlaps(t, want))) throw conflict('SubnetAllocationError', `Failed to allocate subnet: Cidr ${cidr} overlaps a subnet of subnet pool ${pool.id}.`);
     return cidr;
