@@ -100,16 +100,17 @@ describe('the mn-conf schema', { timeout: 240_000 }, () => {
     },
     'cluster.translators.nat.dynamic_port_end': () => checks['cluster.translators.nat.dynamic_port_start']!(),
     'zookeeper.transaction_attempts': async () => {
-      const burst = async () => {
+      const burst = async (writers = 40) => {
         const b = (await fetch(`${cluster.url}/bridges`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"busy"}' })).headers.get('location')!.split('/').pop();
-        const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(`${cluster.url}/bridges/${b}/ports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"Bridge"}' })));
+        const answers = await Promise.all(Array.from({ length: writers }, () => fetch(`${cluster.url}/bridges/${b}/ports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"Bridge"}' })));
         return answers.filter((a) => a.status === 409).length;
       };
       await conf('zookeeper.transaction_attempts = 1');
       await restart();
-      // Races are likely, not certain, on a fast machine: a few bursts make one near sure.
+      // Races are likely, not certain, on a fast machine: more and bigger bursts make one near sure
+      // (a CI machine once lost none in 8 bursts of 40).
       let lost = 0;
-      for (let i = 0; i < 8 && lost === 0; i++) lost = await burst();
+      for (let i = 0; i < 30 && lost === 0; i++) lost = await burst(40 + 10 * i);
       assert.ok(lost > 0, 'one attempt: lost races answered 409');
       await conf('zookeeper.transaction_attempts = 24');
       await restart();
