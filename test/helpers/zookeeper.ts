@@ -38,15 +38,21 @@ export class ZooKeeperServer {
         '4lw.commands.whitelist=ruok',
       ].join('\n'),
     );
-    this.proc = spawn(
-      'java',
-      ['-Xmx256m', '-cp', '/etc/zookeeper/conf:/usr/share/java/*', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
-      { stdio: 'ignore', cwd: this.dir },
-    );
-    const deadline = Date.now() + 30000;
-    while (Date.now() < deadline) {
-      if (await this.ruok()) return;
-      await new Promise((r) => setTimeout(r, 200));
+    // A JVM started right after another was killed on this data directory has, once in a while on
+    // a loaded machine, never come up: such a start is killed and made again.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      this.proc = spawn(
+        'java',
+        ['-Xmx256m', '-cp', '/etc/zookeeper/conf:/usr/share/java/*', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
+        { stdio: 'ignore', cwd: this.dir },
+      );
+      const deadline = Date.now() + 15000;
+      while (Date.now() < deadline) {
+        if (await this.ruok()) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      console.log(`# ZooKeeper on port ${this.port} did not answer within 15 s of start ${attempt}`);
+      await this.stop();
     }
     throw new Error(`ZooKeeper did not start on port ${this.port}`);
   }

@@ -76,7 +76,7 @@ describe('NSDB on ZooKeeper specifics', () => {
   });
 
   it('answers each commit whose connection dropped with its true outcome: landed once, never an error', async () => {
-    const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey: `/amb${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 10000 });
+    const store = await openStore({ kind: 'zookeeper', hosts: zk.hosts, rootKey: `/amb${randomUUID().slice(0, 8)}`, sessionTimeoutMs: 20000 });
     try {
       for (let i = 0; i < 8; i++) {
         // ZooKeeper dies and comes back while the commit is on its way, before or after it lands.
