@@ -4,18 +4,12 @@
  * hosts, source NAT out of the router's gateway, a floating IP reached from outside.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { freePort } from '../helpers/cluster.ts';
 import { Lab, nsExec, tunnelZone, type LabHost, type LabVm } from '../helpers/lab.ts';
-import { openstackCli } from '../helpers/openstack.ts';
-
-const exec = promisify(execFile);
-const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
+import { neutronServerDown, neutronServerUp, openstackCli } from '../helpers/openstack.ts';
 
 describe('VMs on ports neutron-server made', { timeout: 300_000 }, () => {
   let lab: Lab;
@@ -51,7 +45,7 @@ describe('VMs on ports neutron-server made', { timeout: 300_000 }, () => {
     h2 = await lab.addHost('os-host2');
     await tunnelZone(lab);
     const port = await freePort();
-    await exec(ENV_SH, ['up', join(lab.dir, 'openstack'), lab.api, String(port)], { timeout: 120_000 });
+    await neutronServerUp(join(lab.dir, 'openstack'), lab.api, port);
     endpoint = `http://127.0.0.1:${port}`;
     vmA = await lab.addVm(h1, { mac: 'fa:16:3e:42:00:0a' });
     vmB = await lab.addVm(h2, { mac: 'fa:16:3e:42:00:0b' });
@@ -72,7 +66,7 @@ describe('VMs on ports neutron-server made', { timeout: 300_000 }, () => {
   });
   after(async () => {
     for (const vm of ['a', 'b']) await nsExec((vm === 'a' ? vmA : vmB)?.ns ?? '', ['dhclient', '-x', '-pf', join(lab.dir, `${vm}.pid`)]).catch(() => undefined);
-    await exec(ENV_SH, ['down', join(lab.dir, 'openstack')]).catch(() => undefined);
+    await neutronServerDown(join(lab.dir, 'openstack')).catch(() => undefined);
     await lab?.destroy();
   });
 

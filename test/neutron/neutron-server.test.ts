@@ -5,20 +5,14 @@
  * MidoNet API.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ClusterProcess, freePort } from '../helpers/cluster.ts';
 import { KeystoneProcess } from '../helpers/keystone.ts';
 import { VirtualAgent } from '../helpers/virtual-agent.ts';
-import { midonetGetter, openstackCli } from '../helpers/openstack.ts';
-
-const exec = promisify(execFile);
-const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
+import { midonetGetter, neutronServerDown, neutronServerUp, openstackCli } from '../helpers/openstack.ts';
 
 describe('neutron-server with networking-midonet against the cluster', { timeout: 300_000 }, () => {
   let cluster: ClusterProcess;
@@ -41,13 +35,13 @@ describe('neutron-server with networking-midonet against the cluster', { timeout
     gateway = await VirtualAgent.start(cluster.url, dir, 'gw1');
     const port = await freePort();
     await keystone.catalog('network', 'neutron', `http://127.0.0.1:${port}`);
-    const { stdout } = await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { env: { ...process.env, KEYSTONE_URL: `${keystone.url}/v3` }, timeout: 120_000 });
+    const stdout = await neutronServerUp(join(dir, 'openstack'), cluster.url, port, { KEYSTONE_URL: `${keystone.url}/v3` });
     assert.match(stdout, /OS_AUTH_URL=/);
     // Keystone's tokens are what neutron-server takes: none is refused.
     assert.equal((await fetch(`http://127.0.0.1:${port}/v2.0/networks`)).status, 401);
   });
   after(async () => {
-    await exec(ENV_SH, ['down', join(dir, 'openstack')]).catch(() => undefined);
+    await neutronServerDown(join(dir, 'openstack')).catch(() => undefined);
     await gateway?.stop();
     await cluster?.stop();
     keystone?.stop();

@@ -4,18 +4,13 @@
  * user or an admin token, and networking-midonet logging in with its [MIDONET] credentials.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ClusterProcess, freePort } from '../helpers/cluster.ts';
 import { KeystoneProcess } from '../helpers/keystone.ts';
-
-const exec = promisify(execFile);
-const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
+import { neutronServerDown, neutronServerUp, openstackCli } from '../helpers/openstack.ts';
 
 describe('Keystone as the cluster.auth provider', { timeout: 300_000 }, () => {
   let dir: string;
@@ -52,7 +47,7 @@ describe('Keystone as the cluster.auth provider', { timeout: 300_000 }, () => {
     await keystone.catalog('network', 'neutron', cluster.neutronUrl);
   });
   after(async () => {
-    await exec(ENV_SH, ['down', join(dir, 'openstack')]).catch(() => undefined);
+    await neutronServerDown(join(dir, 'openstack')).catch(() => undefined);
     await cluster?.stop();
     keystone?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -84,22 +79,21 @@ describe('Keystone as the cluster.auth provider', { timeout: 300_000 }, () => {
   });
 
   it('takes the openstack CLI with password auth on the Neutron API, found in the catalog', async () => {
-    const env = {
-      ...process.env, HOME: dir, OS_AUTH_URL: `${keystone.url}/v3`, OS_USERNAME: 'alice', OS_PASSWORD: 'alice-pw', OS_PROJECT_NAME: 'demo',
+    const os = openstackCli(() => ({
+      HOME: dir, OS_AUTH_URL: `${keystone.url}/v3`, OS_USERNAME: 'alice', OS_PASSWORD: 'alice-pw', OS_PROJECT_NAME: 'demo',
       OS_USER_DOMAIN_ID: 'default', OS_PROJECT_DOMAIN_ID: 'default', OS_IDENTITY_API_VERSION: '3',
-    };
-    const { stdout } = await exec('openstack', ['network', 'list', '-f', 'json'], { env });
-    assert.deepEqual((JSON.parse(stdout) as { Name: string }[]).map((n) => n.Name), ['alice-net']);
+    }));
+    assert.deepEqual(((await os('network', 'list')) as { Name: string }[]).map((n) => n.Name), ['alice-net']);
   });
 
   it('lets networking-midonet log in with its [MIDONET] username, password and project', async () => {
     const port = await freePort();
-    await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { timeout: 120_000, env: { ...process.env, MIDONET_USERNAME: 'admin', MIDONET_PASSWORD: 'secret', MIDONET_PROJECT: 'admin' } });
-    const env = { ...process.env, HOME: dir, OS_AUTH_TYPE: 'none', OS_ENDPOINT: `http://127.0.0.1:${port}` };
-    const net = JSON.parse((await exec('openstack', ['network', 'create', 'through-neutron-server', '-f', 'json'], { env })).stdout) as { id: string };
+    await neutronServerUp(join(dir, 'openstack'), cluster.url, port, { MIDONET_USERNAME: 'admin', MIDONET_PASSWORD: 'secret', MIDONET_PROJECT: 'admin' });
+    const os = openstackCli(() => ({ HOME: dir, OS_AUTH_TYPE: 'none', OS_ENDPOINT: `http://127.0.0.1:${port}` }));
+    const net = (await os('network', 'create', 'through-neutron-server')) as { id: string };
     const admin = await keystone.token('admin', 'secret', 'admin');
     assert.equal((await api(`/bridges/${net.id}`, admin)).status, 200, 'the plugin reached the cluster with a Keystone login');
-    await exec(ENV_SH, ['down', join(dir, 'openstack')]);
+    await neutronServerDown(join(dir, 'openstack'));
   });
 
   it('validates with an admin token instead of a service user, Keystone found by its url', async () => {

@@ -13,13 +13,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ClusterProcess, freePort } from '../helpers/cluster.ts';
 import { KeystoneProcess } from '../helpers/keystone.ts';
+import { neutronServerDown, neutronServerUp } from '../helpers/openstack.ts';
 
 const exec = promisify(execFile);
-const ENV_SH = fileURLToPath(new URL('../../integrations/openstack/env.sh', import.meta.url));
 const TARGETS = ['ours', 'neutron-server'] as const;
 type Target = (typeof TARGETS)[number];
 const CONCURRENCY: Record<Target, number> = { ours: 4, 'neutron-server': 1 };
@@ -152,7 +151,7 @@ async function main(): Promise<number> {
     const endpoints: Record<Target, string> = { ours: cluster.neutronUrl, 'neutron-server': '' };
     if (targets.includes('neutron-server')) {
       const port = await freePort();
-      await exec(ENV_SH, ['up', join(dir, 'openstack'), cluster.url, String(port)], { env: { ...process.env, KEYSTONE_URL: `${keystone.url}/v3`, MIDONET_PASSWORD: 'secret' }, timeout: 180_000 });
+      await neutronServerUp(join(dir, 'openstack'), cluster.url, port, { KEYSTONE_URL: `${keystone.url}/v3`, MIDONET_PASSWORD: 'secret' }, 180_000);
       endpoints['neutron-server'] = `http://127.0.0.1:${port}`;
     }
     const endpoint = await keystone.catalog('network', 'neutron', endpoints[targets[0] as Target]);
@@ -165,7 +164,7 @@ async function main(): Promise<number> {
       log(`${target}: ${results[target] ? 'no failures' : 'FAILURES'}`);
     }
   } finally {
-    await exec(ENV_SH, ['down', join(dir, 'openstack')]).catch(() => undefined);
+    await neutronServerDown(join(dir, 'openstack')).catch(() => undefined);
     await cluster?.stop();
     keystone.stop();
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
