@@ -17,19 +17,19 @@ export interface KeystoneConfig {
   roles: { admin: string; tenantAdmin: string; tenantUser: string };
 }
 
-/** The Keystone settings mn-conf holds, or null when the provider is not Keystone. */
+/** The Keystone settings mn-conf holds (its runtime view: schema defaults under what is set), or null when the provider is not Keystone. */
 export function keystoneConfig(c: Flat): KeystoneConfig | null {
   if (c['cluster.auth.provider_class'] !== KEYSTONE_PROVIDER) return null;
-  const s = (k: string, d = '') => (c[k] === undefined || c[k] === null ? d : String(c[k]));
-  const url = s('cluster.auth.keystone.url') || `${s('cluster.auth.keystone.protocol', 'http')}://${s('cluster.auth.keystone.host', 'localhost')}:${s('cluster.auth.keystone.port', '35357')}`;
+  const s = (k: string) => String(c[k] ?? '');
+  const url = s('cluster.auth.keystone.url') || `${s('cluster.auth.keystone.protocol')}://${s('cluster.auth.keystone.host')}:${s('cluster.auth.keystone.port')}`;
   return {
     url: url.replace(/\/+$/, '').replace(/\/v3$/, ''),
-    domainId: s('cluster.auth.keystone.domain_id', 'default'),
-    tenantName: s('cluster.auth.keystone.tenant_name', 'admin'),
+    domainId: s('cluster.auth.keystone.domain_id'),
+    tenantName: s('cluster.auth.keystone.tenant_name'),
     userName: s('cluster.auth.keystone.user_name'),
     userPassword: s('cluster.auth.keystone.user_password'),
     adminToken: s('cluster.auth.keystone.admin_token'),
-    roles: { admin: s('cluster.auth.admin_role', 'admin'), tenantAdmin: s('cluster.auth.tenant_admin_role', 'tenant_admin'), tenantUser: s('cluster.auth.tenant_user_role', 'member') },
+    roles: { admin: s('cluster.auth.admin_role'), tenantAdmin: s('cluster.auth.tenant_admin_role'), tenantUser: s('cluster.auth.tenant_user_role') },
   };
 }
 
